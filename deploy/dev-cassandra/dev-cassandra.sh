@@ -171,10 +171,12 @@ resolve_classpath() {
         log "resolving the Cassandra classpath with Maven (once; cached in $CLASSPATH_CACHE)"
         mkdir -p "$(dirname "$CLASSPATH_CACHE")"
         # Write to a private file and rename, so concurrent starts never read a half-written cache.
-        local tmp="$CLASSPATH_CACHE.$$"
-        if ! ${MVN:-mvn} -q -B -f "$HERE/pom.xml" dependency:build-classpath \
-                -Dmdep.outputFile="$tmp" </dev/null >&2; then
+        local tmp="$CLASSPATH_CACHE.$$" out
+        # Maven's output is kept for failures only: even with -q it prints stray ANSI resets.
+        if ! out="$(${MVN:-mvn} -q -B -f "$HERE/pom.xml" dependency:build-classpath \
+                -Dmdep.outputFile="$tmp" </dev/null 2>&1)"; then
             rm -f "$tmp"
+            echo "$out" >&2
             die "Maven could not resolve cassandra-all (see the output above)"
         fi
         [ -s "$tmp" ] || { rm -f "$tmp"; die "Maven produced an empty classpath"; }
@@ -190,7 +192,7 @@ resolve_classpath() {
 
 write_config() {
     mkdir -p "$CONF_DIR" "$LOG_DIR" "$DIR/data" "$DIR/commitlog" "$DIR/saved_caches" \
-             "$DIR/hints" "$DIR/cdc_raw"
+             "$DIR/hints" "$DIR/cdc_raw" "$DIR/triggers"
 
     cat > "$CONF_DIR/cassandra.yaml" <<EOF
 # Written by dev-cassandra.sh on each start; edits here are lost.
@@ -380,6 +382,8 @@ cmd_start() {
         -Dlogback.configurationFile="$CONF_DIR/logback.xml"
         -Dcassandra.storagedir="$DIR"
         -Dcassandra.logdir="$LOG_DIR"
+        # Otherwise looked up next to a conf/ on the classpath, which a Maven classpath lacks.
+        -Dcassandra.triggers_dir="$DIR/triggers"
         # Keep stdout/stderr open (the daemon mode closes them), so a JVM that dies before
         # logback is up still leaves its reason in logs/stdout.log.
         -Dcassandra-foreground=yes
