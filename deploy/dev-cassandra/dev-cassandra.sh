@@ -28,7 +28,7 @@ MAIN_CLASS=org.apache.cassandra.service.CassandraDaemon
 CLASSPATH_CACHE="$HERE/target/classpath.txt"
 
 die() { echo "$PROG: error: $*" >&2; exit 1; }
-usage_error() { echo "$PROG: $*" >&2; usage >&2; exit 2; }
+usage_error() { echo "$PROG: $*" >&2; echo "run '$PROG --help' for usage" >&2; exit 2; }
 usage() { sed -n '/^# Usage:/,/^# Exit codes/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 log() { echo "$PROG: $*" >&2; }
 
@@ -108,7 +108,7 @@ LOG_DIR="$DIR/logs"
 running_pid() {
     [ -f "$PID_FILE" ] || return 0
     local pid
-    pid="$(tr -dc '0-9' < "$PID_FILE")"
+    pid="$(tr -dc '0-9' 2>/dev/null < "$PID_FILE" || true)"
     [ -n "$pid" ] || return 0
     [ -r "/proc/$pid/cmdline" ] || return 0
     local cmdline
@@ -116,6 +116,22 @@ running_pid() {
     if grep -qxF "$MAIN_CLASS" <<<"$cmdline" && grep -qxF -- "-Dcassandra.storagedir=$DIR" <<<"$cmdline"; then
         echo "$pid"
     fi
+}
+
+# A killed child of ours stays in /proc as a zombie until reaped, and init may take its time
+# with orphans, so "exists" is not the same as "alive".
+alive() {
+    [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# Waits up to $2 tenths of a second for pid $1 to go away; fails if it is still alive.
+wait_gone() {
+    local pid="$1" ticks="$2" waited=0
+    while alive "$pid" && [ "$waited" -lt "$ticks" ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    ! alive "$pid"
 }
 
 port_open() {
@@ -176,7 +192,7 @@ resolve_classpath() {
         if ! out="$(${MVN:-mvn} -q -B -f "$HERE/pom.xml" dependency:build-classpath \
                 -Dmdep.outputFile="$tmp" </dev/null 2>&1)"; then
             rm -f "$tmp"
-            echo "$out" >&2
+            [ -z "$out" ] || echo "$out" >&2
             die "Maven could not resolve cassandra-all (see the output above)"
         fi
         [ -s "$tmp" ] || { rm -f "$tmp"; die "Maven produced an empty classpath"; }
@@ -282,20 +298,10 @@ cmd_stop() {
     # SIGTERM runs Cassandra's shutdown hook, which drains: memtables are flushed, so the next
     # start on this directory does not need to replay the commit log.
     kill -TERM "$pid" 2>/dev/null || true
-    local waited=0
-    while [ -e "/proc/$pid" ] && [ "$waited" -lt 600 ]; do   # 600 x 0.1 s = 60 s
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    if [ -e "/proc/$pid" ]; then
+    if ! wait_gone "$pid" 600; then
         log "pid $pid still alive after 60 s; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
-        waited=0
-        while [ -e "/proc/$pid" ] && [ "$waited" -lt 100 ]; do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        [ ! -e "/proc/$pid" ] || die "pid $pid survived SIGKILL"
+        wait_gone "$pid" 100 || die "pid $pid survived SIGKILL"
     fi
     rm -f "$PID_FILE"
     echo "cassandra stopped (pid $pid)"
@@ -395,7 +401,7 @@ cmd_start() {
         -Dcassandra.test.messagingService.nonGracefulShutdown=true
     )
     # No JMX server unless asked: two instances would otherwise fight over 7199, and nothing in
-    # the tests needs nodetool.  When asked, bind it to loopback only.
+    # the tests needs nodetool.  The "local" variant listens on 127.0.0.1 only.
     if [ -n "$JMX_PORT" ]; then
         jvm_opts+=(-Dcassandra.jmx.local.port="$JMX_PORT")
     fi
@@ -443,7 +449,7 @@ wait_ready() {
     local pid="$1" prefix="$2" started_at="${3:-}"
     local deadline=$((SECONDS + TIMEOUT))
     until port_open "$CQL_PORT"; do
-        if [ ! -e "/proc/$pid" ]; then
+        if ! alive "$pid"; then
             rm -f "$PID_FILE"
             show_log_tail
             die "cassandra (pid $pid) exited during start-up; logs are in $LOG_DIR"
@@ -452,6 +458,8 @@ wait_ready() {
             show_log_tail
             log "cassandra not ready after ${TIMEOUT}s; killing pid $pid"
             kill -KILL "$pid" 2>/dev/null || true
+            # So that a retry finds the ports free.
+            wait_gone "$pid" 100 || log "pid $pid survived SIGKILL"
             rm -f "$PID_FILE"
             exit 1
         fi

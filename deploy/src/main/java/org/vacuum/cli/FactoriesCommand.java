@@ -1,0 +1,81 @@
+package org.vacuum.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code vacuum factories [factory…]}: the space's census, one line per factory in the columns of
+ * Vac's {@code vac factories}; {@code --json} prints the raw {@code factory_status} objects as an
+ * array, as Vac's {@code -J} does.
+ */
+@Command(name = "factories", mixinStandardHelpOptions = true,
+    description = {"Ask every factory of the space for its status (one deadline; whoever answers).",
+        "Columns: factory, running/max processors, running/max machines, 15-min load, /tmp avail kB,",
+        "state-dir avail kB, memory used/total kB, \"version\", and 'draining' when it drains."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:the census ran (factories that did not answer are named on stderr)",
+        "1:the node answered an error", "3:the node cannot be reached"})
+final class FactoriesCommand implements Callable<Integer> {
+
+  @Mixin AdminOptions admin;
+
+  @Parameters(paramLabel = "FACTORY", arity = "0..*",
+      description = "Only these factories (full or short names); default all.")
+  List<String> only = new ArrayList<>();
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws AdminClient.Failure {
+    JsonNode census = admin.client().getJson("/api/v1/factories");
+    PrintWriter out = spec.commandLine().getOut();
+    ArrayNode chosen = JsonNodeFactory.instance.arrayNode();
+    for (JsonNode f : census.path("factories")) {
+      if (wanted(f.path("factory").asText())) chosen.add(f);
+    }
+    if (admin.json) {
+      out.println(chosen.toPrettyString());
+    } else {
+      for (JsonNode f : chosen) out.println(line(f));
+    }
+    List<String> silent = new ArrayList<>();
+    census.path("no_reply").forEach(n -> {
+      if (wanted(n.asText())) silent.add(n.asText());
+    });
+    if (!silent.isEmpty()) {
+      spec.commandLine().getErr().println("no reply from: " + String.join(" ", silent));
+    }
+    return ExitCodes.OK;
+  }
+
+  private boolean wanted(String factory) {
+    if (only.isEmpty()) return true;
+    String shortName = factory.contains(".") ? factory.substring(0, factory.indexOf('.')) : factory;
+    return only.stream().anyMatch(o -> o.equalsIgnoreCase(factory) || o.equalsIgnoreCase(shortName));
+  }
+
+  /** Vac's line: short running/total processors, running/total machines, load15, disks, memory, "version". */
+  static String line(JsonNode f) {
+    String name = f.path("factory").asText();
+    String shortName = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+    return String.format(Locale.ROOT, "%-15s %3d/%-3d %3d/%-3d %5.2f %10d %10d %d/%d \"%s\"%s",
+        shortName,
+        f.path("running_processors").asInt(), f.path("max_processors").asInt(),
+        f.path("running_machines").asInt(), f.path("max_machines").asInt(),
+        f.path("load_average").asDouble(),
+        f.path("root_disk_avail_kb").asLong(), f.path("daemon_disk_avail_kb").asLong(),
+        f.path("mem_used_kb").asLong(), f.path("mem_total_kb").asLong(),
+        f.path("vac_version").asText(),
+        f.path("draining").asBoolean() ? " draining" : "");
+  }
+}

@@ -1,0 +1,76 @@
+package org.vacuum.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.vacuum.config.VacuumConfig;
+import org.vacuum.config.VacuumConfig.NodeConfig;
+import org.vacuum.node.StartupException;
+import org.vacuum.node.VacuumNode;
+
+/** Helpers for tests that run real nodes: free ports, node configs, HTTP, waiting with a deadline. */
+final class TestNodes {
+
+  static final String SPACE = "vac01.example.com";
+
+  private TestNodes() {}
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Settings for a node named {@code name}.example.com on free ports, H2 unless extra says otherwise. */
+  static Map<String, Object> settings(String name, Path stateDir, int clusterPort, List<String> seeds) {
+    Map<String, Object> s = new HashMap<>();
+    s.put("vacuum.factory-name", name + ".example.com");
+    s.put("vacuum.space", SPACE);
+    s.put("vacuum.state-dir", stateDir.toString());
+    s.put("vacuum.cluster-port", clusterPort);
+    s.put("vacuum.admin.port", 0);
+    s.put("vacuum.seed-nodes", seeds);
+    // Several nodes in one JVM (DESIGN §9).
+    s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
+    return s;
+  }
+
+  static NodeConfig config(Map<String, Object> settings) {
+    return VacuumConfig.load(Optional.empty(), settings);
+  }
+
+  static VacuumNode start(Map<String, Object> settings) throws StartupException {
+    return VacuumNode.start(config(settings));
+  }
+
+  static HttpResponse<String> get(VacuumNode node, String path) throws Exception {
+    return HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Waits until the condition holds, failing with {@code what} after {@code limit}. */
+  static void await(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("not within " + limit.toSeconds() + " s: " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+}
