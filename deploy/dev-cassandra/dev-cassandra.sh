@@ -118,10 +118,14 @@ running_pid() {
     fi
 }
 
-# A killed child of ours stays in /proc as a zombie until reaped, and init may take its time
-# with orphans, so "exists" is not the same as "alive".
+# "In /proc" is not "alive": an exited JVM stays there as a zombie until reaped (init may take
+# its time with orphans), and while the JVM shuts down its main thread already shows as a
+# zombie with other threads still running.  So: alive while any of its threads is not a zombie.
 alive() {
-    [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+    [ -e "/proc/$1" ] || return 1
+    grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || return 0
+    local tasks=("/proc/$1/task/"*)
+    [ "${#tasks[@]}" -gt 1 ]
 }
 
 # Waits up to $2 tenths of a second for pid $1 to go away; fails if it is still alive.

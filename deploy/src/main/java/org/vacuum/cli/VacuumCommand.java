@@ -29,7 +29,8 @@ final class VacuumCommand implements Runnable {
   /** The command line with vacuum's exit codes for usage errors and failures. */
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new VacuumCommand());
-    cl.setExitCodeExceptionMapper(e -> e instanceof AdminClient.Failure f ? f.exitCode : ExitCodes.FAILED);
+    cl.setExitCodeExceptionMapper(e -> e instanceof AdminClient.Failure f ? f.exitCode
+        : e instanceof CommandLine.ParameterException ? ExitCodes.USAGE : ExitCodes.FAILED);
     cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof AdminClient.Failure f) {
         commandLine.getErr().println("vacuum: " + f.getMessage());

@@ -1,0 +1,154 @@
+package org.vacuum.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.vacuum.node.VacuumNode;
+import org.vacuum.protocol.VacuumVersion;
+
+/**
+ * The real {@code bin/vacuum} of the distribution {@code mvn package} built, run as a process:
+ * against a running node, and starting nodes that cannot start.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliTest {
+
+  static final Path DIST = Path.of("..", "deploy", "target", "vacuum-" + VacuumVersion.VERSION).toAbsolutePath().normalize();
+
+  @TempDir static Path dir;
+
+  private VacuumNode node;
+  private String url;
+
+  record Run(int exit, String out, String err) {}
+
+  @BeforeAll
+  void startNode() throws Exception {
+    assertTrue(Files.isExecutable(DIST.resolve("bin/vacuum")), "build the distribution first: " + DIST);
+    node = TestNodes.start(TestNodes.settings("cli", dir.resolve("node"), TestNodes.freePort(), List.of()));
+    url = "http://127.0.0.1:" + node.adminPort();
+  }
+
+  @AfterAll
+  void stopNode() {
+    node.close();
+  }
+
+  static Run vacuum(Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(DIST.resolve("bin/vacuum").toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().remove("VACUUM_URL");
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("vacuum " + String.join(" ", args) + " did not finish");
+    }
+    return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  @Test
+  void factoriesJsonIsTheArrayOfFactoryStatusReplies() throws Exception {
+    Run run = vacuum(Map.of(), "factories", "--json", "--url", url);
+    assertEquals(0, run.exit(), run.err());
+    JsonNode array = new ObjectMapper().readTree(run.out());
+    assertEquals(1, array.size());
+    assertEquals("cli.example.com", array.get(0).get("factory").asText());
+    assertEquals("factory_status", array.get(0).get("message_type").asText());
+  }
+
+  @Test
+  void factoriesPrintsVacsColumns() throws Exception {
+    Run run = vacuum(Map.of("VACUUM_URL", url), "factories");
+    assertEquals(0, run.exit(), run.err());
+    String line = run.out().strip();
+    assertTrue(line.matches("cli\\s+0/\\d+\\s+0/\\d+\\s+\\d+\\.\\d\\d\\s+\\d+\\s+\\d+\\s+\\d+/\\d+ \"vacuum .+\""), line);
+  }
+
+  @Test
+  void nodeStatusSaysUpAndReady() throws Exception {
+    Run run = vacuum(Map.of(), "node", "status", "--url", url);
+    assertEquals(0, run.exit(), run.err());
+    assertTrue(run.out().contains("status   Up"), run.out());
+    assertTrue(run.out().contains("ready    yes"), run.out());
+    assertTrue(run.out().contains("factory=cli.example.com"), run.out());
+  }
+
+  @Test
+  void anUnreachableNodeExitsThree() throws Exception {
+    Run run = vacuum(Map.of(), "factories", "--url", "http://127.0.0.1:" + TestNodes.freePort());
+    assertEquals(3, run.exit());
+    assertTrue(run.err().startsWith("vacuum: cannot reach the vacuum node at"), run.err());
+  }
+
+  @Test
+  void badUsageExitsTwo() throws Exception {
+    assertEquals(2, vacuum(Map.of(), "factories", "--no-such-option").exit());
+    Run help = vacuum(Map.of(), "node", "start", "--help");
+    assertEquals(0, help.exit());
+    assertTrue(help.out().contains("Exit codes:"), help.out());
+  }
+
+  @Test
+  void aTakenClusterPortStopsStartWithOneClearLine() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", "p1.example.com",
+              "VACUUM_CLUSTER_PORT", String.valueOf(taken.getLocalPort()),
+              "VACUUM_ADMIN_PORT", String.valueOf(TestNodes.freePort())),
+          "node", "start", "--state-dir", dir.resolve("p1").toString());
+      assertEquals(1, run.exit());
+      assertTrue(run.err().contains("vacuum: cannot start: cluster port 127.0.0.1:" + taken.getLocalPort()
+          + " is in use"), run.err());
+    }
+  }
+
+  @Test
+  void aTakenAdminPortStopsStartWithOneClearLine() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", "p2.example.com",
+              "VACUUM_CLUSTER_PORT", String.valueOf(TestNodes.freePort()),
+              "VACUUM_ADMIN_PORT", String.valueOf(taken.getLocalPort())),
+          "node", "start", "--state-dir", dir.resolve("p2").toString());
+      assertEquals(1, run.exit());
+      assertTrue(run.err().contains("vacuum: cannot start: admin HTTP port 127.0.0.1:" + taken.getLocalPort()
+          + " cannot be bound"), run.err());
+    }
+  }
+
+  @Test
+  void aBadConfigFileIsNamedWithItsLine() throws Exception {
+    Path conf = dir.resolve("bad.conf");
+    Files.writeString(conf, "vacuum {\n  space = \"vac01.example.com\"\n  census-timeout = soon\n}\n");
+    Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", "p3.example.com"), "node", "start", "--config", conf.toString(),
+        "--state-dir", dir.resolve("p3").toString());
+    assertEquals(1, run.exit());
+    assertTrue(run.err().contains("vacuum: bad configuration: " + conf + ": 3"), run.err());
+  }
+
+  @Test
+  void aMissingConfigFileIsNamed() throws Exception {
+    Run run = vacuum(Map.of(), "node", "start", "--config", dir.resolve("absent.conf").toString());
+    assertEquals(1, run.exit());
+    assertTrue(run.err().contains("config file " + dir.resolve("absent.conf") + " does not exist"), run.err());
+  }
+}
