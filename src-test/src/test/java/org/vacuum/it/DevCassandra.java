@@ -1,0 +1,82 @@
+package org.vacuum.it;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Cassandra 5.0.9 for tests, in its own JVM, started and stopped with the project's
+ * {@code deploy/dev-cassandra/dev-cassandra.sh}; and the shipped production schema applied to it.
+ */
+final class DevCassandra implements AutoCloseable {
+
+  static final Path SCRIPT = Path.of("..", "deploy", "dev-cassandra", "dev-cassandra.sh").toAbsolutePath().normalize();
+  static final Path SCHEMA = Path.of("..", "deploy", "src", "main", "dist", "cassandra", "vacuum-schema.cql")
+      .toAbsolutePath().normalize();
+
+  final Path dir;
+  final int port;
+
+  private DevCassandra(Path dir, int port) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  static DevCassandra start(Path dir) throws IOException, InterruptedException {
+    int port = TestNodes.freePort();
+    run(List.of(SCRIPT.toString(), "start", "--dir", dir.toString(), "--port", String.valueOf(port), "--timeout", "180"), 600);
+    return new DevCassandra(dir, port);
+  }
+
+  String contactPoint() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Runs the shipped schema, statement by statement, as an operator would with cqlsh. */
+  void applySchema() throws IOException {
+    List<String> statements = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : Files.readAllLines(SCHEMA)) {
+      if (line.strip().startsWith("--")) continue;
+      current.append(line).append('\n');
+      if (line.strip().endsWith(";")) {
+        statements.add(current.toString().strip());
+        current.setLength(0);
+      }
+    }
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress("127.0.0.1", port))
+        .withLocalDatacenter("datacenter1")
+        .build()) {
+      for (String statement : statements) {
+        session.execute(statement);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException, InterruptedException {
+    run(List.of(SCRIPT.toString(), "stop", "--dir", dir.toString()), 120);
+  }
+
+  private static void run(List<String> command, int seconds) throws IOException, InterruptedException {
+    Path log = Files.createTempFile("dev-cassandra", ".log");
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    if (!p.waitFor(seconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + " failed:\n" + Files.readString(log));
+    }
+    System.out.print(Files.readString(log));
+  }
+
+  @Override
+  public String toString() {
+    return "dev Cassandra on " + contactPoint() + " in " + dir;
+  }
+}
