@@ -54,6 +54,11 @@ public record VacuumSettings(
     String factoryName = v.getString("factory-name").trim().toLowerCase(Locale.ROOT);
     if (factoryName.isEmpty()) {
       factoryName = canonicalHostName();
+      if (!FQDN.matcher(factoryName).matches()) {
+        throw new ConfigException.BadValue(v.origin(), "vacuum.factory-name",
+            "is empty and this host's canonical name '" + factoryName + "' is not a fully qualified name:"
+                + " set vacuum.factory-name or VACUUM_FACTORY_NAME to this factory's FQDN");
+      }
     }
     requireFqdn(v, "factory-name", factoryName);
     String space = v.getString("space").trim().toLowerCase(Locale.ROOT);

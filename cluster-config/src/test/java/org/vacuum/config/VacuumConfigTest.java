@@ -99,4 +99,12 @@ class VacuumConfigTest {
     e = assertThrows(ConfigException.class, () -> VacuumConfig.load(Optional.of(file), NAMED));
     assertTrue(e.getMessage().contains("'nohostport' is not host:port"), e.getMessage());
   }
+
+  @Test
+  void aFactoryNameIsRequiredWhenTheHostHasNoFullyQualifiedName() throws Exception {
+    String canonical = java.net.InetAddress.getLocalHost().getCanonicalHostName().toLowerCase();
+    org.junit.jupiter.api.Assumptions.assumeFalse(canonical.contains("."), "this host has an FQDN: " + canonical);
+    ConfigException e = assertThrows(ConfigException.class, () -> VacuumConfig.load(Optional.empty(), Map.of()));
+    assertTrue(e.getMessage().contains("set vacuum.factory-name or VACUUM_FACTORY_NAME"), e.getMessage());
+  }
 }
