@@ -34,8 +34,9 @@ import org.vacuum.protocol.factory.FactoryProtocol.Register;
  *
  * <p>{@link #start} does, in order: create the state directory; start the ActorSystem (binds the
  * cluster port); create the H2 schema when that journal is used; start sharding; join (itself when
- * no seed nodes are configured); bind the admin HTTP port; wait to be Up; pin its factory's shard
- * here; register the factory in the journal. Only then is {@code /ready} true. Any step that fails
+ * no seed nodes are configured); bind the admin HTTP port; wait to be Up; and, on a node with the
+ * {@code factory} role, pin its factory's shard here and register the factory in the journal.
+ * Only then is {@code /ready} true. Any step that fails
  * stops what was started and throws a {@link StartupException} with one line for the operator.
  *
  * <p>Stopping is Pekko's CoordinatedShutdown (SIGTERM, {@code vacuum node leave}, or {@link
@@ -109,12 +110,17 @@ public final class VacuumNode implements AutoCloseable {
           + " cannot be bound: " + rootMessage(e) + " (set vacuum.admin.port or VACUUM_ADMIN_PORT)", e);
     }
     awaitUp(cluster, seeded, settings);
-    await(Factory.registerShardLocation(system, settings), Duration.ofSeconds(10),
-        "factory " + settings.factoryName() + " cannot record its shard location");
-    register(system, settings, cluster.selfMember().address());
+    if (cluster.selfMember().hasRole(VacuumSettings.FACTORY_ROLE)) {
+      await(Factory.registerShardLocation(system, settings), Duration.ofSeconds(10),
+          "factory " + settings.factoryName() + " cannot record its shard location");
+      register(system, settings, cluster.selfMember().address());
+      system.systemActorOf(FactoryHeartbeat.create(settings), "factory-heartbeat",
+          org.apache.pekko.actor.typed.Props.empty());
+    } else {
+      log.info("this node has no {} role: it hosts no factory", VacuumSettings.FACTORY_ROLE);
+    }
+    // A control-only node has no entity of its own yet to prove the journal with; it is ready once Up.
     NodeReadiness.get(system).markJournalReady();
-    system.systemActorOf(FactoryHeartbeat.create(settings), "factory-heartbeat",
-        org.apache.pekko.actor.typed.Props.empty());
     return admin;
   }
 

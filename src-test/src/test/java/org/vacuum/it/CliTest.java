@@ -95,6 +95,19 @@ class CliTest {
   }
 
   @Test
+  void nodeLeaveMakesTheNodeLeaveTheClusterAndStop() throws Exception {
+    VacuumNode leaving = TestNodes.start(TestNodes.settings("leaver", dir.resolve("leaver"), TestNodes.freePort(), List.of()));
+    try {
+      Run run = vacuum(Map.of(), "node", "leave", "--url", "http://127.0.0.1:" + leaving.adminPort());
+      assertEquals(0, run.exit(), run.err());
+      assertTrue(run.out().startsWith("leaving: pekko://vacuum@127.0.0.1:"), run.out());
+      leaving.whenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } finally {
+      leaving.close();
+    }
+  }
+
+  @Test
   void anUnreachableNodeExitsThree() throws Exception {
     Run run = vacuum(Map.of(), "factories", "--url", "http://127.0.0.1:" + TestNodes.freePort());
     assertEquals(3, run.exit());

@@ -157,6 +157,24 @@ class ThreeNodeSpaceTest {
     assertEquals(404, drain.statusCode(), drain.body());
   }
 
+  @Test
+  @Order(6)
+  void aControlOnlyMemberHostsNoFactoryButTakesTheCensus() throws Exception {
+    String seed = "127.0.0.1:" + nodes.get(0).system().address().getPort().get();
+    java.util.Map<String, Object> settings = TestNodes.settings("c1", dir.resolve("c1"), TestNodes.freePort(), List.of(seed));
+    settings.put("pekko.cluster.roles", List.of("control"));
+    try (VacuumNode control = TestNodes.start(settings)) {
+      nodes.add(control);
+      assertEquals(200, TestNodes.get(control, "/ready").statusCode());
+      JsonNode census = json.readTree(TestNodes.get(control, "/api/v1/factories").body());
+      List<String> names = new ArrayList<>();
+      census.get("factories").forEach(f -> names.add(f.get("factory").asText()));
+      assertEquals(List.of("f1.example.com", "f2.example.com"), names, "c1 is no factory of the space");
+    } finally {
+      nodes.remove(nodes.size() - 1);
+    }
+  }
+
   private static long upMembers(ActorSystem<?> system) {
     return StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
         .filter(m -> m.status() == MemberStatus.up()).count();
