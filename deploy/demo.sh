@@ -44,10 +44,13 @@ cat <<EOT
   vacuum demo space "$VACUUM_SPACE" is up: factory $VACUUM_FACTORY_NAME, admin $url
 
   Three things to try, in another shell:
-    $dist/bin/vacuum factories                        # the census, in Vac's columns (--json for the raw replies)
-    curl -s -X POST $url/api/v1/factories/$VACUUM_FACTORY_NAME/drain -d '{"reason":"trying vacuum"}'
-                                                      # drain the factory (DELETE the same URL to clear it)
-    curl -s $url/cluster/members                      # Pekko Management: the members of the space
+
+    1. The census, in Vac's columns (add --json for the raw factory_status replies):
+         $dist/bin/vacuum factories
+    2. Drain this factory (DELETE the same URL clears it), then look at the census again:
+         curl -s -X POST $url/api/v1/factories/$VACUUM_FACTORY_NAME/drain -d '{"reason":"trying vacuum"}'
+    3. The members of the space, from Pekko Management:
+         curl -s $url/cluster/members
 
   Ctrl-C here stops the node (graceful leave); its state stays in $state.
 EOT

@@ -29,7 +29,10 @@ final class DevCassandra implements AutoCloseable {
 
   static DevCassandra start(Path dir) throws IOException, InterruptedException {
     int port = TestNodes.freePort();
-    run(List.of(SCRIPT.toString(), "start", "--dir", dir.toString(), "--port", String.valueOf(port), "--timeout", "180"), 600);
+    // Both ports free now, rather than the storage port the script would derive from the CQL port.
+    String storagePort = String.valueOf(TestNodes.freePort());
+    run(List.of(SCRIPT.toString(), "start", "--dir", dir.toString(), "--port", String.valueOf(port),
+        "--storage-port", storagePort, "--timeout", "180"), 600);
     return new DevCassandra(dir, port);
   }
 
