@@ -27,6 +27,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
@@ -59,6 +60,8 @@ public final class AdminHttp extends AllDirectives {
 
   private final ActorSystem<?> system;
   private final VacuumSettings settings;
+  private static final ObjectMapper PLAIN = new ObjectMapper();
+
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private AdminHttp(ActorSystem<?> system, VacuumSettings settings) {
@@ -188,7 +191,7 @@ public final class AdminHttp extends AllDirectives {
     return ExceptionHandler.newBuilder()
         .matchAny(e -> {
           log.error("admin HTTP request failed", e);
-          return new AllDirectives() {}.complete(error(StatusCodes.INTERNAL_SERVER_ERROR, "internal error: " + e));
+          return Directives.complete(error(StatusCodes.INTERNAL_SERVER_ERROR, "internal error: " + e));
         })
         .build();
   }
@@ -203,16 +206,8 @@ public final class AdminHttp extends AllDirectives {
   }
 
   private static HttpResponse error(StatusCode status, String message) {
-    String body = "{\"error\":" + quote(message) + "}";
+    byte[] body = PLAIN.createObjectNode().put("error", message).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
-  }
-
-  private static String quote(String s) {
-    try {
-      return new ObjectMapper().writeValueAsString(s);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static final class BadRequest extends Exception {

@@ -1,13 +1,16 @@
 package org.vacuum.factory;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
 import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
@@ -15,6 +18,7 @@ import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -102,17 +106,15 @@ public final class Factory
             .withRole(VacuumSettings.FACTORY_ROLE)
             .withMessageExtractor(new OneShardPerFactory())
             .withAllocationStrategy(ExternalShardAllocationStrategy.create(system, ENTITY_KEY.name(),
-                java.time.Duration.ofSeconds(5)))
+                Duration.ofSeconds(5)))
             .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
   /** Records that this node hosts its factory's shard, so the allocation strategy pins it here. */
-  public static java.util.concurrent.CompletionStage<Done> registerShardLocation(
-      ActorSystem<?> system, VacuumSettings settings) {
-    return org.apache.pekko.cluster.sharding.external.ExternalShardAllocation.get(system)
+  public static CompletionStage<Done> registerShardLocation(ActorSystem<?> system, VacuumSettings settings) {
+    return ExternalShardAllocation.get(system)
         .getClient(ENTITY_KEY.name())
-        .setShardLocation(settings.factoryName(),
-            org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address());
+        .setShardLocation(settings.factoryName(), Cluster.get(system).selfMember().address());
   }
 
   /** Shard id = factory name: a factory (and later its slots) is one shard, placed as one. */

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -114,8 +115,7 @@ public final class VacuumNode implements AutoCloseable {
       await(Factory.registerShardLocation(system, settings), Duration.ofSeconds(10),
           "factory " + settings.factoryName() + " cannot record its shard location");
       register(system, settings, cluster.selfMember().address());
-      system.systemActorOf(FactoryHeartbeat.create(settings), "factory-heartbeat",
-          org.apache.pekko.actor.typed.Props.empty());
+      system.systemActorOf(FactoryHeartbeat.create(settings), "factory-heartbeat", Props.empty());
     } else {
       log.info("this node has no {} role: it hosts no factory", VacuumSettings.FACTORY_ROLE);
     }

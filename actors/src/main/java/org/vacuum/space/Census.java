@@ -69,14 +69,14 @@ public final class Census {
       List<String> noReply = new ArrayList<>();
       for (int i = 0; i < names.size(); i++) {
         Optional<FactoryStatus> status = asks.get(i).join();
-        status.ifPresentOrElse(answered::add, noReplyAdder(noReply, names.get(i)));
+        if (status.isPresent()) {
+          answered.add(status.get());
+        } else {
+          noReply.add(names.get(i));
+        }
       }
       answered.sort(Comparator.comparing(FactoryStatus::factory));
       return new Result(settings.space(), List.copyOf(answered), List.copyOf(noReply));
     });
-  }
-
-  private static Runnable noReplyAdder(List<String> noReply, String name) {
-    return () -> noReply.add(name);
   }
 }
