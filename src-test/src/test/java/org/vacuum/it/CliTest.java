@@ -124,27 +124,24 @@ class CliTest {
 
   @Test
   void aTakenClusterPortStopsStartWithOneClearLine() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", "p1.example.com",
-              "VACUUM_CLUSTER_PORT", String.valueOf(taken.getLocalPort()),
-              "VACUUM_ADMIN_PORT", String.valueOf(TestNodes.freePort())),
-          "node", "start", "--state-dir", dir.resolve("p1").toString());
-      assertEquals(1, run.exit());
-      assertTrue(run.err().contains("vacuum: cannot start: cluster port 127.0.0.1:" + taken.getLocalPort()
-          + " is in use"), run.err());
-    }
+    startWithOnePortTaken("VACUUM_CLUSTER_PORT", "VACUUM_ADMIN_PORT", "cluster port 127.0.0.1:%d is in use");
   }
 
   @Test
   void aTakenAdminPortStopsStartWithOneClearLine() throws Exception {
+    startWithOnePortTaken("VACUUM_ADMIN_PORT", "VACUUM_CLUSTER_PORT", "admin HTTP port 127.0.0.1:%d cannot be bound");
+  }
+
+  /** Starts a node whose {@code takenEnv} port is held by another socket; it must say so and exit 1. */
+  private void startWithOnePortTaken(String takenEnv, String freeEnv, String expected) throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", "p2.example.com",
-              "VACUUM_CLUSTER_PORT", String.valueOf(TestNodes.freePort()),
-              "VACUUM_ADMIN_PORT", String.valueOf(taken.getLocalPort())),
-          "node", "start", "--state-dir", dir.resolve("p2").toString());
+      String name = takenEnv.toLowerCase().replace('_', '-');
+      Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", name + ".example.com",
+              takenEnv, String.valueOf(taken.getLocalPort()),
+              freeEnv, String.valueOf(TestNodes.freePort())),
+          "node", "start", "--state-dir", dir.resolve(name).toString());
       assertEquals(1, run.exit());
-      assertTrue(run.err().contains("vacuum: cannot start: admin HTTP port 127.0.0.1:" + taken.getLocalPort()
-          + " cannot be bound"), run.err());
+      assertTrue(run.err().contains("vacuum: cannot start: " + String.format(expected, taken.getLocalPort())), run.err());
     }
   }
 
