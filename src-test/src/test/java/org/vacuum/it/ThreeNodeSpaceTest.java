@@ -175,6 +175,24 @@ class ThreeNodeSpaceTest {
     }
   }
 
+  @Test
+  @Order(7)
+  void aReturningNodeTakesItsFactoryBackFromWhereverTheGuardRefusedIt() throws Exception {
+    // Order 5 made node 1 allocate f3's shard to itself (the guard refused there). Now f3 comes back.
+    assertTrue(shardsOf(nodes.get(0).system()).contains("f3.example.com")
+        || shardsOf(nodes.get(1).system()).contains("f3.example.com"), "f3's shard was allocated to a survivor");
+    String seed = "127.0.0.1:" + nodes.get(0).system().address().getPort().get();
+    VacuumNode third = TestNodes.start(TestNodes.settings("f3", dir.resolve("f3"), TestNodes.freePort(), List.of(seed)));
+    nodes.add(third);
+    assertEquals(Set.of("f3.example.com"), hostedFactories(third.system()));
+    for (VacuumNode node : nodes.subList(0, 2)) {
+      assertTrue(!shardsOf(node.system()).contains("f3.example.com"), "f3 moved home from " + node.settings().factoryName());
+    }
+    FactoryStatus f3 = ClusterSharding.get(nodes.get(0).system()).entityRefFor(Factory.ENTITY_KEY, "f3.example.com")
+        .<FactoryStatus>askWithStatus(FactoryQuery::new, Duration.ofSeconds(5)).toCompletableFuture().get();
+    assertEquals("f3.example.com", f3.factory());
+  }
+
   private static long upMembers(ActorSystem<?> system) {
     return StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
         .filter(m -> m.status() == MemberStatus.up()).count();
@@ -182,6 +200,14 @@ class ThreeNodeSpaceTest {
 
   private static long allMembers(ActorSystem<?> system) {
     return StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false).count();
+  }
+
+  /** Factory shards allocated to this node right now, alive entities or not. */
+  private static Set<String> shardsOf(ActorSystem<?> system) {
+    TestProbe<CurrentShardRegionState> probe = TestProbe.create(system);
+    ClusterSharding.get(system).shardState().tell(new GetShardRegionState(Factory.ENTITY_KEY, probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(5)).getShards().stream()
+        .map(ShardState::shardId).collect(Collectors.toSet());
   }
 
   /** Factory entities alive on this node right now, from its shard region. */
