@@ -2,7 +2,11 @@ package org.vacuum.node;
 
 import java.io.IOException;
 import java.net.BindException;
+import com.typesafe.config.Config;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletionStage;
@@ -94,6 +98,7 @@ public final class VacuumNode implements AutoCloseable {
   private static ServerBinding startServices(ActorSystem<Void> system, VacuumSettings settings)
       throws StartupException {
     if (settings.journal() == VacuumSettings.Journal.H2) {
+      openH2(system, settings);
       await(SchemaUtils.createIfNotExists(system), settings.journalTimeout(),
           "the H2 journal under " + settings.stateDir().resolve("journal") + " cannot be opened");
     }
@@ -122,6 +127,22 @@ public final class VacuumNode implements AutoCloseable {
     // A control-only node has no entity of its own yet to prove the journal with; it is ready once Up.
     NodeReadiness.get(system).markJournalReady();
     return admin;
+  }
+
+  /**
+   * Opens the H2 file once with plain JDBC, so a journal that cannot be opened (another node holds
+   * its lock, no space, a corrupt file) fails start-up at once with H2's own reason, instead of after
+   * journal-timeout inside the connection pool.
+   */
+  private static void openH2(ActorSystem<?> system, VacuumSettings settings) throws StartupException {
+    Config db = system.settings().config().getConfig("pekko-persistence-jdbc.shared-databases.slick.db");
+    try (Connection ignored = DriverManager.getConnection(db.getString("url"), db.getString("user"), db.getString("password"))) {
+      // opened and closed: the pool may now take it
+    } catch (SQLException e) {
+      String reason = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      throw new StartupException("the H2 journal under " + settings.stateDir().resolve("journal") + " cannot be opened: "
+          + reason + (reason.contains("already in use") ? " (is another vacuum node using this state directory?)" : ""), e);
+    }
   }
 
   private static void awaitUp(Cluster cluster, boolean seeded, VacuumSettings settings) throws StartupException {

@@ -146,6 +146,18 @@ class CliTest {
   }
 
   @Test
+  void aSecondNodeOnTheSameStateDirectoryIsToldWhy() throws Exception {
+    Run run = vacuum(Map.of("VACUUM_FACTORY_NAME", "twin.example.com",
+            "VACUUM_CLUSTER_PORT", String.valueOf(TestNodes.freePort()),
+            "VACUUM_ADMIN_PORT", String.valueOf(TestNodes.freePort())),
+        "node", "start", "--state-dir", dir.resolve("node").toString());
+    assertEquals(1, run.exit());
+    assertTrue(run.err().contains("vacuum: cannot start: the H2 journal under " + dir.resolve("node/journal")
+        + " cannot be opened: Database may be already in use"), run.err());
+    assertTrue(run.err().contains("(is another vacuum node using this state directory?)"), run.err());
+  }
+
+  @Test
   void aBadConfigFileIsNamedWithItsLine() throws Exception {
     Path conf = dir.resolve("bad.conf");
     Files.writeString(conf, "vacuum {\n  space = \"vac01.example.com\"\n  census-timeout = soon\n}\n");
