@@ -158,6 +158,39 @@ class CliTest {
   }
 
   @Test
+  void sigtermMakesAStartedNodeLeaveGracefullyAndExit() throws Exception {
+    int adminPort = TestNodes.freePort();
+    Path log = dir.resolve("sigterm.log");
+    ProcessBuilder pb = new ProcessBuilder(DIST.resolve("bin/vacuum").toString(), "node", "start",
+        "--state-dir", dir.resolve("sigterm").toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().putAll(Map.of("VACUUM_FACTORY_NAME", "term.example.com",
+        "VACUUM_CLUSTER_PORT", String.valueOf(TestNodes.freePort()), "VACUUM_ADMIN_PORT", String.valueOf(adminPort)));
+    Process node = pb.start();
+    try {
+      TestNodes.await(java.time.Duration.ofSeconds(60), "the node started as a process is ready",
+          () -> vacuumQuietly("node", "status", "--url", "http://127.0.0.1:" + adminPort) == 0);
+      node.destroy(); // SIGTERM
+      assertTrue(node.waitFor(60, TimeUnit.SECONDS), "the node did not stop after SIGTERM");
+      assertEquals(143, node.exitValue(), "killed by SIGTERM, after the JVM's shutdown hooks ran");
+      String output = Files.readString(log);
+      assertTrue(output.contains("as [Leaving]") && output.contains("Exiting completed"), output);
+      assertTrue(output.contains("vacuum node stopped"), output);
+    } finally {
+      node.destroyForcibly();
+    }
+  }
+
+  private static int vacuumQuietly(String... args) {
+    try {
+      return vacuum(Map.of(), args).exit();
+    } catch (IOException | InterruptedException e) {
+      return -1;
+    }
+  }
+
+  @Test
   void aBadConfigFileIsNamedWithItsLine() throws Exception {
     Path conf = dir.resolve("bad.conf");
     Files.writeString(conf, "vacuum {\n  space = \"vac01.example.com\"\n  census-timeout = soon\n}\n");
