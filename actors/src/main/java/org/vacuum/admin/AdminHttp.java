@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -58,10 +59,10 @@ public final class AdminHttp extends AllDirectives {
 
   private static final Logger log = LoggerFactory.getLogger(AdminHttp.class);
 
-  private final ActorSystem<?> system;
-  private final VacuumSettings settings;
   private static final ObjectMapper PLAIN = new ObjectMapper();
 
+  private final ActorSystem<?> system;
+  private final VacuumSettings settings;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private AdminHttp(ActorSystem<?> system, VacuumSettings settings) {
@@ -206,7 +207,7 @@ public final class AdminHttp extends AllDirectives {
   }
 
   private static HttpResponse error(StatusCode status, String message) {
-    byte[] body = PLAIN.createObjectNode().put("error", message).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] body = PLAIN.createObjectNode().put("error", message).toString().getBytes(StandardCharsets.UTF_8);
     return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body));
   }
 

@@ -1,8 +1,8 @@
 package org.vacuum.node;
 
+import com.typesafe.config.Config;
 import java.io.IOException;
 import java.net.BindException;
-import com.typesafe.config.Config;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -41,8 +41,8 @@ import org.vacuum.protocol.factory.FactoryProtocol.Register;
  * cluster port); create the H2 schema when that journal is used; start sharding; join (itself when
  * no seed nodes are configured); bind the admin HTTP port; wait to be Up; and, on a node with the
  * {@code factory} role, pin its factory's shard here and register the factory in the journal.
- * Only then is {@code /ready} true. Any step that fails
- * stops what was started and throws a {@link StartupException} with one line for the operator.
+ * Only then is {@code /ready} true. Any step that fails stops what was started and throws a {@link
+ * StartupException} with one line for the operator.
  *
  * <p>Stopping is Pekko's CoordinatedShutdown (SIGTERM, {@code vacuum node leave}, or {@link
  * #close}): the member leaves the cluster gracefully and shards hand off.
@@ -100,7 +100,7 @@ public final class VacuumNode implements AutoCloseable {
     if (settings.journal() == VacuumSettings.Journal.H2) {
       openH2(system, settings);
       await(SchemaUtils.createIfNotExists(system), settings.journalTimeout(),
-          "the H2 journal under " + settings.stateDir().resolve("journal") + " cannot be opened");
+          "the " + journalDescription(system, settings) + " cannot be opened");
     }
     Factory.init(system, settings);
     Cluster cluster = Cluster.get(system);
@@ -140,7 +140,7 @@ public final class VacuumNode implements AutoCloseable {
       // opened and closed: the pool may now take it
     } catch (SQLException e) {
       String reason = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new StartupException("the H2 journal under " + settings.stateDir().resolve("journal") + " cannot be opened: "
+      throw new StartupException("the " + journalDescription(system, settings) + " cannot be opened: "
           + reason + (reason.contains("already in use") ? " (is another vacuum node using this state directory?)" : ""), e);
     }
   }
