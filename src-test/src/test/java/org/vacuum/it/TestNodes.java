@@ -63,6 +63,15 @@ final class TestNodes {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** POSTs {@code body} (or nothing, if null) to the node's admin HTTP. */
+  static HttpResponse<String> post(VacuumNode node, String path, String body) throws Exception {
+    return HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path))
+            .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /** Waits until the condition holds, failing with {@code what} after {@code limit}. */
   static void await(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
     Instant deadline = Instant.now().plus(limit);

@@ -104,11 +104,7 @@ class ThreeNodeSpaceTest {
   @Order(4)
   void aDrainOnOneFactoryIsSetOnItsOwnNodeFromAnother() throws Exception {
     VacuumNode first = nodes.get(0);
-    var response = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                "http://127.0.0.1:" + first.adminPort() + "/api/v1/factories/f2.example.com/drain"))
-            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\":\"disk swap\"}")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    var response = TestNodes.post(first, "/api/v1/factories/f2.example.com/drain", "{\"reason\":\"disk swap\"}");
     assertEquals(200, response.statusCode(), response.body());
     FactoryStatus f2 = ClusterSharding.get(nodes.get(1).system()).entityRefFor(Factory.ENTITY_KEY, "f2.example.com")
         .<FactoryStatus>askWithStatus(FactoryQuery::new, Duration.ofSeconds(5)).toCompletableFuture().get();
@@ -149,11 +145,7 @@ class ThreeNodeSpaceTest {
     }
 
     // And over HTTP the API names the problem.
-    var drain = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                "http://127.0.0.1:" + nodes.get(0).adminPort() + "/api/v1/factories/f3.example.com/drain"))
-            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    var drain = TestNodes.post(nodes.get(0), "/api/v1/factories/f3.example.com/drain", null);
     assertEquals(404, drain.statusCode(), drain.body());
   }
 
@@ -204,19 +196,19 @@ class ThreeNodeSpaceTest {
 
   /** Factory shards allocated to this node right now, alive entities or not. */
   private static Set<String> shardsOf(ActorSystem<?> system) {
-    TestProbe<CurrentShardRegionState> probe = TestProbe.create(system);
-    ClusterSharding.get(system).shardState().tell(new GetShardRegionState(Factory.ENTITY_KEY, probe.ref()));
-    return probe.receiveMessage(Duration.ofSeconds(5)).getShards().stream()
-        .map(ShardState::shardId).collect(Collectors.toSet());
+    return regionState(system).getShards().stream().map(ShardState::shardId).collect(Collectors.toSet());
   }
 
   /** Factory entities alive on this node right now, from its shard region. */
   private static Set<String> hostedFactories(ActorSystem<?> system) {
-    TestProbe<CurrentShardRegionState> probe = TestProbe.create(system);
-    ClusterSharding.get(system).shardState().tell(new GetShardRegionState(Factory.ENTITY_KEY, probe.ref()));
-    CurrentShardRegionState state = probe.receiveMessage(Duration.ofSeconds(5));
-    return state.getShards().stream()
+    return regionState(system).getShards().stream()
         .flatMap((ShardState s) -> s.getEntityIds().stream())
         .collect(Collectors.toSet());
+  }
+
+  private static CurrentShardRegionState regionState(ActorSystem<?> system) {
+    TestProbe<CurrentShardRegionState> probe = TestProbe.create(system);
+    ClusterSharding.get(system).shardState().tell(new GetShardRegionState(Factory.ENTITY_KEY, probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(5));
   }
 }
