@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.protocol.factory.FactoryProtocol.ClearDrain;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
@@ -45,9 +48,9 @@ class FactoryTest {
   private EventSourcedBehaviorTestKit<Command, Event, Factory.State> factory;
 
   static VacuumSettings settings(Path stateDir) {
-    return new VacuumSettings("f1.example.com", "vac01.example.com", "example.com", stateDir,
-        VacuumSettings.Journal.H2, "127.0.0.1", 0, "127.0.0.1", 0, List.of(),
-        Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30), 8);
+    return VacuumConfig.load(Optional.empty(), Map.of(
+        "vacuum.factory-name", "f1.example.com", "vacuum.space", "vac01.example.com",
+        "vacuum.state-dir", stateDir.toString(), "vacuum.total-processors", "8")).settings();
   }
 
   @BeforeEach

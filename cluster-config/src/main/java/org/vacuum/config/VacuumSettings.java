@@ -29,13 +29,39 @@ public record VacuumSettings(
     Duration censusTimeout,
     Duration heartbeatInterval,
     Duration journalTimeout,
-    int totalProcessors) {
+    int totalProcessors,
+    VacConfPaths vacConf,
+    int slots,
+    Hypervisor hypervisor,
+    SlotTimings slot,
+    Mjf mjf) {
+
+  /** Where Vac's configuration files are (reference/vac.md §1.1). */
+  public record VacConfPaths(Path dir, Path file, Path runFile) {}
+
+  /** The libvirt connection and how machines are networked. */
+  public record Hypervisor(String uri, Network network, String forwardDev) {}
+
+  /** How machines reach the network: Vac's NAT network, or QEMU user-mode networking. */
+  public enum Network {
+    VAC,
+    USER
+  }
+
+  /** Timings of running machines. */
+  public record SlotTimings(Duration checkInterval, Duration heartbeatPersistInterval, Duration shutdownGrace) {}
+
+  /** The Machine/Job Features, metadata and joboutputs server for machines. */
+  public record Mjf(List<String> binds, String addressPrefix, String guestUrl) {}
 
   /** The two journals of DESIGN §6; one code path uses either. */
   public enum Journal {
     H2,
     CASSANDRA
   }
+
+  /** Vac names slots with two digits and its NAT network has 100 fixed addresses. */
+  public static final int MAX_SLOTS = 100;
 
   /** Cluster role of every member that owns a hypervisor. */
   public static final String FACTORY_ROLE = "factory";
@@ -90,6 +116,27 @@ public record VacuumSettings(
       throw new ConfigException.BadValue(v.getValue("total-processors").origin(), "vacuum.total-processors",
           totalProcessors + " is negative");
     }
+    int slots = v.getInt("slots");
+    if (slots < 0 || slots > MAX_SLOTS) {
+      throw new ConfigException.BadValue(originOf(v, "slots"), "vacuum.slots",
+          slots + " is not a slot count: 0 (the host's processor count) to " + MAX_SLOTS);
+    }
+    if (slots == 0) {
+      slots = Math.min(MAX_SLOTS, Runtime.getRuntime().availableProcessors());
+    }
+    Network network;
+    try {
+      network = Network.valueOf(v.getString("hypervisor.network").trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(originOf(v, "hypervisor.network"), "vacuum.hypervisor.network",
+          "'" + v.getString("hypervisor.network") + "' is not a network mode: use \"vac\" or \"user\"");
+    }
+    List<String> binds = v.getStringList("mjf.binds");
+    for (String bind : binds) {
+      if (!HOST_PORT.matcher(bind).matches()) {
+        throw new ConfigException.BadValue(originOf(v, "mjf.binds"), "vacuum.mjf.binds", "'" + bind + "' is not host:port");
+      }
+    }
     return new VacuumSettings(
         factoryName,
         space,
@@ -104,7 +151,13 @@ public record VacuumSettings(
         positive(v, "census-timeout"),
         positive(v, "heartbeat-interval"),
         positive(v, "journal-timeout"),
-        totalProcessors == 0 ? Runtime.getRuntime().availableProcessors() : totalProcessors);
+        totalProcessors == 0 ? Runtime.getRuntime().availableProcessors() : totalProcessors,
+        new VacConfPaths(path(v, "vac-conf.dir"), path(v, "vac-conf.file"), path(v, "vac-conf.run-file")),
+        slots,
+        new Hypervisor(v.getString("hypervisor.uri").trim(), network, v.getString("hypervisor.forward-dev").trim()),
+        new SlotTimings(positive(v, "slot.check-interval"), positive(v, "slot.heartbeat-persist-interval"),
+            positive(v, "slot.shutdown-grace")),
+        new Mjf(List.copyOf(binds), v.getString("mjf.address-prefix"), stripSlash(v.getString("mjf.guest-url").trim())));
   }
 
   /** The role string that tells the cluster which factory a member owns. */
@@ -123,6 +176,14 @@ public record VacuumSettings(
       throw new ConfigException.BadValue(originOf(v, path), "vacuum." + path,
           "'" + value + "' is not a fully qualified name (lower-case letters, digits, '-' and at least one '.')");
     }
+  }
+
+  private static Path path(Config v, String path) {
+    return Path.of(v.getString(path)).toAbsolutePath();
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
   private static int port(Config v, String path) {
