@@ -121,8 +121,9 @@ public record VacuumSettings(
       throw new ConfigException.BadValue(originOf(v, "slots"), "vacuum.slots",
           slots + " is not a slot count: 0 (the host's processor count) to " + MAX_SLOTS);
     }
+    int hostProcessors = totalProcessors == 0 ? Runtime.getRuntime().availableProcessors() : totalProcessors;
     if (slots == 0) {
-      slots = Math.min(MAX_SLOTS, Runtime.getRuntime().availableProcessors());
+      slots = Math.min(MAX_SLOTS, hostProcessors);
     }
     Network network;
     try {
@@ -151,7 +152,7 @@ public record VacuumSettings(
         positive(v, "census-timeout"),
         positive(v, "heartbeat-interval"),
         positive(v, "journal-timeout"),
-        totalProcessors == 0 ? Runtime.getRuntime().availableProcessors() : totalProcessors,
+        hostProcessors,
         new VacConfPaths(path(v, "vac-conf.dir"), path(v, "vac-conf.file"), path(v, "vac-conf.run-file")),
         slots,
         new Hypervisor(v.getString("hypervisor.uri").trim(), network, v.getString("hypervisor.forward-dev").trim()),
