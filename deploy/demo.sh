@@ -28,6 +28,26 @@ export VACUUM_SPACE="${VACUUM_SPACE:-demo.vacuum.localdomain}"
 state="${VACUUM_STATE_DIR:-/var/lib/vacuum-demo}"
 url="http://127.0.0.1:${VACUUM_ADMIN_PORT:-7626}"
 
+# The factory's vac.conf, as a site admin writes it, kept in the demo's state directory: one vm-raw
+# machinetype whose machines live 2 minutes on libvirt's fake hypervisor (test:///default), so the
+# factory keeps creating them. Edit it while the demo runs: vacuum re-reads it.
+mkdir -p "$state/etc/vac.d" "$state/run" "$state/images"
+[ -f "$state/images/demo.img" ] || truncate -s 64M "$state/images/demo.img"
+if [ ! -f "$state/etc/vac.conf" ]; then
+  cat > "$state/etc/vac.conf" <<EOC
+[settings]
+vac_space = $VACUUM_SPACE
+mb_per_processor = 512
+
+[machinetype demo]
+target_share = 1
+machine_model = vm-raw
+root_image = $state/images/demo.img
+max_wallclock_seconds = 120
+EOC
+fi
+export VACUUM_VAC_CONF="$state/etc/vac.conf" VACUUM_VAC_CONF_DIR="$state/etc/vac.d" VACUUM_VAC_RUN_CONF="$state/run/vac.conf"
+
 "$dist/bin/vacuum" node start --state-dir "$state" &
 node=$!
 trap 'kill -TERM $node 2>/dev/null; wait $node' INT TERM
@@ -43,13 +63,17 @@ cat <<EOT
 
   vacuum demo space "$VACUUM_SPACE" is up: factory $VACUUM_FACTORY_NAME, admin $url
 
-  Three things to try, in another shell:
+  Things to try, in another shell:
 
-    1. The census, in Vac's columns (add --json for the raw factory_status replies):
+    1. The machines of the space, in Vac's columns (add --json for the raw machine_status replies):
+         $dist/bin/vacuum machines
+    2. The census of factories:
          $dist/bin/vacuum factories
-    2. Drain this factory (DELETE the same URL clears it), then look at the census again:
+    3. Drain this factory (DELETE the same URL clears it): running machines finish, no new ones start:
          curl -s -X POST $url/api/v1/factories/$VACUUM_FACTORY_NAME/drain -d '{"reason":"trying vacuum"}'
-    3. The members of the space, from Pekko Management:
+    4. Edit $state/etc/vac.conf (say, max_wallclock_seconds = 30); a bad edit shows as the
+       factory error in 'vacuum factories' and the last good configuration stays in force.
+    5. The members of the space, from Pekko Management:
          curl -s $url/cluster/members
 
   Ctrl-C here stops the node (graceful leave); its state stays in $state.

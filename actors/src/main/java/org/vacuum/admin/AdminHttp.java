@@ -42,14 +42,28 @@ import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
 import org.vacuum.protocol.factory.FactoryProtocol.ClearDrain;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
+import org.vacuum.protocol.factory.FactoryProtocol.CreateMachine;
 import org.vacuum.protocol.factory.FactoryProtocol.FactoryQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.MachinesQuery;
 import org.vacuum.protocol.factory.FactoryProtocol.SetDrain;
 import org.vacuum.protocol.factory.FactoryStatus;
+import org.vacuum.protocol.slot.MachineStatus;
+import org.vacuum.protocol.slot.SlotNames;
+import org.vacuum.protocol.slot.SlotProtocol;
+import org.vacuum.protocol.slot.SlotProtocol.Destroy;
+import org.vacuum.protocol.slot.SlotProtocol.GetStatus;
+import org.vacuum.slot.Slot;
 import org.vacuum.space.Census;
 
 /**
  * The node's admin HTTP server: one port for vacuum's JSON API under {@code /api/v1} and Pekko
  * Management ({@code /cluster/members}, {@code /ready}, {@code /alive}).
+ *
+ * <p>API: {@code GET /api/v1/factories} (census), {@code GET /factories/{name}}, {@code
+ * POST|DELETE /factories/{name}/drain}, {@code GET /factories/{name}/machines}, {@code POST
+ * /factories/{name}/machines} with {@code {"machinetype": "..."}} (201), {@code GET
+ * /api/v1/machines[?factory=F]} (machines census), {@code GET /machines/{machine}}, {@code DELETE
+ * /machines/{machine}[?reason=...]} (destroy).
  *
  * <p>Every answer of the API is JSON, errors included: {@code {"error": "..."}} with 400 for a bad
  * body (naming what is wrong), 404 for an unknown route or factory, 405 for a wrong method, 503
@@ -93,7 +107,9 @@ public final class AdminHttp extends AllDirectives {
   }
 
   private Route api() {
-    return pathPrefix("api", () -> pathPrefix("v1", () -> pathPrefix("factories", this::factories)));
+    return pathPrefix("api", () -> pathPrefix("v1", () -> concat(
+        pathPrefix("factories", this::factories),
+        pathPrefix("machines", this::machines))));
   }
 
   private Route factories() {
@@ -101,9 +117,52 @@ public final class AdminHttp extends AllDirectives {
         pathEndOrSingleSlash(() -> get(() -> completeWithFuture(census()))),
         pathPrefix(PathMatchers.segment(), name -> concat(
             pathEndOrSingleSlash(() -> get(() -> completeWithFuture(askFactory(name, FactoryQuery::new)))),
+            path("machines", () -> concat(
+                get(() -> completeWithFuture(askFactory(name, MachinesQuery::new))),
+                post(() -> entity(Unmarshaller.entityToString(), body -> completeWithFuture(createMachine(name, body)))))),
             path("drain", () -> concat(
                 post(() -> entity(Unmarshaller.entityToString(), body -> completeWithFuture(drain(name, body)))),
                 delete(() -> completeWithFuture(askFactory(name, ClearDrain::new))))))));
+  }
+
+  /** {@code GET /api/v1/machines[?factory=F...]}, {@code GET|DELETE /api/v1/machines/{machine}}. */
+  private Route machines() {
+    return concat(
+        pathEndOrSingleSlash(() -> get(() -> parameterList("factory", only ->
+            completeWithFuture(Census.machines(system, settings, settings.censusTimeout(), only)
+                .thenApply(result -> json(StatusCodes.OK, result)))))),
+        path(PathMatchers.segment(), machine -> concat(
+            get(() -> completeWithFuture(askSlot(machine, GetStatus::new))),
+            delete(() -> parameterOptional("reason", reason -> completeWithFuture(askSlot(machine,
+                replyTo -> new Destroy(reason.orElse("destroyed by an operator"), null, replyTo))))))));
+  }
+
+  private CompletionStage<HttpResponse> createMachine(String factory, String body) {
+    String machinetype;
+    try {
+      machinetype = stringField(body, "machinetype", true);
+    } catch (BadRequest e) {
+      return CompletableFuture.completedFuture(error(StatusCodes.BAD_REQUEST, e.getMessage()));
+    }
+    return this.<MachineStatus>askFactory(factory, StatusCodes.CREATED, replyTo -> new CreateMachine(machinetype, replyTo));
+  }
+
+  private CompletionStage<HttpResponse> askSlot(String machine,
+      Function<ActorRef<StatusReply<MachineStatus>>, SlotProtocol.Command> message) {
+    String factory;
+    try {
+      factory = SlotNames.factoryOf(machine);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(error(StatusCodes.NOT_FOUND, e.getMessage()));
+    }
+    if (!Census.factoryNames(system).contains(factory)) {
+      return CompletableFuture.completedFuture(error(StatusCodes.NOT_FOUND,
+          "machine " + machine + ": factory " + factory + " is not a member of space " + settings.space()));
+    }
+    scala.Function1<ActorRef<StatusReply<MachineStatus>>, SlotProtocol.Command> ask = message::apply;
+    return answer(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
+        .askWithStatus(ask, settings.slot().shutdownGrace().plus(settings.censusTimeout())), StatusCodes.OK,
+        "machine " + machine);
   }
 
   private CompletionStage<HttpResponse> census() {
@@ -117,12 +176,23 @@ public final class AdminHttp extends AllDirectives {
     } catch (BadRequest e) {
       return CompletableFuture.completedFuture(error(StatusCodes.BAD_REQUEST, e.getMessage()));
     }
-    return askFactory(name, replyTo -> new SetDrain(reason, replyTo));
+    return this.<FactoryStatus>askFactory(name, replyTo -> new SetDrain(reason, replyTo));
   }
 
   /** The optional body of a drain request: nothing, or {@code {"reason": "text"}}. */
   private String drainReason(String body) throws BadRequest {
     if (body.isBlank()) {
+      return "";
+    }
+    return stringField(body, "reason", false);
+  }
+
+  /** The one string field of a JSON object body; other fields are refused by name. */
+  private String stringField(String body, String field, boolean required) throws BadRequest {
+    if (body.isBlank()) {
+      if (required) {
+        throw new BadRequest("request body must be a JSON object with a \"" + field + "\" string");
+      }
       return "";
     }
     JsonNode node;
@@ -133,26 +203,35 @@ public final class AdminHttp extends AllDirectives {
           + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
     }
     if (!node.isObject()) {
-      throw new BadRequest("request body must be a JSON object like {\"reason\": \"kernel update\"}");
+      throw new BadRequest("request body must be a JSON object like {\"" + field + "\": \"...\"}");
     }
     List<String> unknown = new ArrayList<>();
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String field = it.next();
-      if (!field.equals("reason")) unknown.add(field);
+      String name = it.next();
+      if (!name.equals(field)) unknown.add(name);
     }
     if (!unknown.isEmpty()) {
-      throw new BadRequest("unknown field(s) " + unknown + " in request body; only \"reason\" is accepted");
+      throw new BadRequest("unknown field(s) " + unknown + " in request body; only \"" + field + "\" is accepted");
     }
-    JsonNode reason = node.get("reason");
-    if (reason != null && !reason.isTextual() && !reason.isNull()) {
-      throw new BadRequest("field \"reason\" must be a string, not " + reason.getNodeType().toString().toLowerCase());
+    JsonNode value = node.get(field);
+    if (value != null && !value.isTextual() && !value.isNull()) {
+      throw new BadRequest("field \"" + field + "\" must be a string, not "
+          + value.getNodeType().toString().toLowerCase());
     }
-    return reason == null || reason.isNull() ? "" : reason.asText();
+    if (required && (value == null || value.isNull() || value.asText().isBlank())) {
+      throw new BadRequest("field \"" + field + "\" is required");
+    }
+    return value == null || value.isNull() ? "" : value.asText();
   }
 
-  private CompletionStage<HttpResponse> askFactory(
-      String name, Function<ActorRef<StatusReply<FactoryStatus>>, Command> message) {
-    scala.Function1<ActorRef<StatusReply<FactoryStatus>>, Command> ask = message::apply;
+  private <T> CompletionStage<HttpResponse> askFactory(
+      String name, Function<ActorRef<StatusReply<T>>, Command> message) {
+    return askFactory(name, StatusCodes.OK, message);
+  }
+
+  private <T> CompletionStage<HttpResponse> askFactory(
+      String name, StatusCode success, Function<ActorRef<StatusReply<T>>, Command> message) {
+    scala.Function1<ActorRef<StatusReply<T>>, Command> ask = message::apply;
     List<String> members = Census.factoryNames(system);
     if (!members.contains(name)) {
       Map<String, Object> body = new LinkedHashMap<>();
@@ -160,20 +239,26 @@ public final class AdminHttp extends AllDirectives {
       body.put("factories", members);
       return CompletableFuture.completedFuture(json(StatusCodes.NOT_FOUND, body));
     }
-    return ClusterSharding.get(system).entityRefFor(Factory.ENTITY_KEY, name)
-        .askWithStatus(ask, settings.censusTimeout())
-        .thenApply(status -> json(StatusCodes.OK, status))
+    // Creating a machine may fetch an image and start a domain: give it the slot's own limit.
+    Duration timeout = success == StatusCodes.CREATED ? Duration.ofMinutes(5) : settings.censusTimeout();
+    return answer(ClusterSharding.get(system).entityRefFor(Factory.ENTITY_KEY, name).askWithStatus(ask, timeout),
+        success, "factory " + name);
+  }
+
+  /** An entity's answer as JSON: success, 503 for a refusal, 504 for no answer in time. */
+  private <T> CompletionStage<HttpResponse> answer(CompletionStage<T> reply, StatusCode success, String who) {
+    return reply
+        .thenApply(status -> json(success, status))
         .exceptionally(e -> {
           Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
           if (cause instanceof TimeoutException) {
-            return error(StatusCodes.GATEWAY_TIMEOUT, "factory " + name + " did not answer within "
-                + settings.censusTimeout().toMillis() + " ms");
+            return error(StatusCodes.GATEWAY_TIMEOUT, who + " did not answer in time");
           }
           if (cause instanceof StatusReply.ErrorMessage) {
             return error(StatusCodes.SERVICE_UNAVAILABLE, cause.getMessage());
           }
-          log.warn("asking factory {} failed", name, cause);
-          return error(StatusCodes.INTERNAL_SERVER_ERROR, "asking factory " + name + " failed: " + cause);
+          log.warn("asking {} failed", who, cause);
+          return error(StatusCodes.INTERNAL_SERVER_ERROR, "asking " + who + " failed: " + cause);
         });
   }
 

@@ -3,13 +3,20 @@ package org.vacuum.factory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
 import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
@@ -30,7 +37,21 @@ import org.vacuum.config.VacuumSettings;
 import org.vacuum.hypervisor.HostFacts;
 import org.vacuum.protocol.CborSerializable;
 import org.vacuum.protocol.VacuumVersion;
+import org.vacuum.config.vac.Machinetype;
+import org.vacuum.config.vac.VacConf;
 import org.vacuum.protocol.factory.FactoryProtocol.ClearDrain;
+import org.vacuum.protocol.factory.FactoryProtocol.ConfigApplied;
+import org.vacuum.protocol.factory.FactoryProtocol.ConfigChanged;
+import org.vacuum.protocol.factory.FactoryProtocol.ConfigRejected;
+import org.vacuum.protocol.factory.FactoryProtocol.CreateMachine;
+import org.vacuum.protocol.factory.FactoryProtocol.CreationFailed;
+import org.vacuum.protocol.factory.FactoryProtocol.CreationResult;
+import org.vacuum.protocol.factory.FactoryProtocol.CreationSucceeded;
+import org.vacuum.protocol.factory.FactoryProtocol.DecisionTick;
+import org.vacuum.protocol.factory.FactoryProtocol.Machines;
+import org.vacuum.protocol.factory.FactoryProtocol.MachinesQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotChanged;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.protocol.factory.FactoryProtocol.DrainCleared;
 import org.vacuum.protocol.factory.FactoryProtocol.DrainSet;
@@ -41,11 +62,24 @@ import org.vacuum.protocol.factory.FactoryProtocol.Heartbeat;
 import org.vacuum.protocol.factory.FactoryProtocol.Register;
 import org.vacuum.protocol.factory.FactoryProtocol.SetDrain;
 import org.vacuum.protocol.factory.FactoryStatus;
+import org.vacuum.protocol.slot.MachineStatus;
+import org.vacuum.protocol.slot.SlotNames;
+import org.vacuum.protocol.slot.SlotProtocol;
+import org.vacuum.slot.Slot;
 
 /**
  * One factory: a hypervisor host of the space (reference/vac.md §0, DESIGN §4). Its id is the
  * factory's FQDN. It persists that it registered and whether it is draining, and answers {@code
  * factory_query} from memory with the host's current facts.
+ *
+ * <p><b>Machines.</b> The factory keeps an in-memory view of its slots, which tell it every change
+ * ({@code SlotChanged}), and answers {@code machines_query} from it. Once the node has reconciled
+ * the slots with the hypervisor, it decides which machines to create: when a slot frees, when
+ * vac.conf changes, when a drain is cleared, and on a periodic safety tick. The gate checks
+ * (draining, {@code shutdown_time}, free processors) are here; which machinetype is a {@link
+ * MachinetypeChooser}'s decision. Each decision fills as many free slots as the chooser allows. A
+ * failed creation is the factory error ({@code CreationFailed}) until the next success, and
+ * creation pauses for a retry interval so a broken machinetype does not spin.
  *
  * <p><b>Pinned.</b> The shard of a factory (shard id = factory name) lives on the node that owns
  * that hypervisor: the node records its shard location at start ({@link
@@ -60,11 +94,17 @@ public final class Factory
   // ---- State ---------------------------------------------------------------------------------
 
   /** What the journal knows of a factory. */
-  public record State(String node, Instant registeredAt, boolean draining, String drainReason, Instant drainingSince)
+  public record State(String node, Instant registeredAt, boolean draining, String drainReason, Instant drainingSince,
+      String configFingerprint, String configError, String creationError)
       implements CborSerializable {
 
     static State empty() {
-      return new State(null, null, false, null, null);
+      return new State(null, null, false, null, null, null, null, null);
+    }
+
+    /** Vac's factory-error: a rejected vac.conf edit, else the last creation failure. */
+    String factoryError() {
+      return configError != null ? configError : creationError;
     }
 
     boolean registered() {
@@ -72,21 +112,34 @@ public final class Factory
     }
 
     State registered(FactoryRegistered e) {
-      return new State(e.node(), e.at(), draining, drainReason, drainingSince);
+      return new State(e.node(), e.at(), draining, drainReason, drainingSince, configFingerprint, configError,
+          creationError);
     }
 
     State drained(DrainSet e) {
-      return new State(node, registeredAt, true, e.reason(), e.at());
+      return new State(node, registeredAt, true, e.reason(), e.at(), configFingerprint, configError, creationError);
     }
 
     State undrained() {
-      return new State(node, registeredAt, false, null, null);
+      return new State(node, registeredAt, false, null, null, configFingerprint, configError, creationError);
+    }
+
+    State config(String fingerprint, String error) {
+      return new State(node, registeredAt, draining, drainReason, drainingSince,
+          fingerprint != null ? fingerprint : configFingerprint, error, creationError);
+    }
+
+    State creation(String error) {
+      return new State(node, registeredAt, draining, drainReason, drainingSince, configFingerprint, configError, error);
     }
   }
 
   // ---- Entity key, sharding --------------------------------------------------------------------
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Factory");
+
+  /** Building a machine may fetch a root image (Vac's limit: 120 s) and define a domain. */
+  private static final Duration CREATE_TIMEOUT = Duration.ofMinutes(5);
 
   /** The daemon name that answers VacQuery for a factory, as in Vac's {@code daemon_version}. */
   static final String DAEMON = "factory";
@@ -98,10 +151,10 @@ public final class Factory
    * Starts sharding for factories on this node. Only this node's own factory ever runs here; any
    * other id that reaches this node is answered "unreachable" (see class comment).
    */
-  public static void init(ActorSystem<?> system, VacuumSettings settings) {
+  public static void init(ActorSystem<?> system, VacuumSettings settings, FactoryHost host) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> ctx.getEntityId().equals(settings.factoryName())
-                ? create(settings, Clock.systemUTC())
+        Entity.of(ENTITY_KEY, ctx -> host != null && ctx.getEntityId().equals(settings.factoryName())
+                ? create(host, new PlaceholderChooser())
                 : unreachable(ctx.getEntityId()))
             .withRole(VacuumSettings.FACTORY_ROLE)
             .withMessageExtractor(new OneShardPerFactory())
@@ -137,10 +190,10 @@ public final class Factory
 
   // ---- create --------------------------------------------------------------------------------
 
-  public static Behavior<Command> create(VacuumSettings settings, Clock clock) {
-    String id = settings.factoryName();
+  public static Behavior<Command> create(FactoryHost host, MachinetypeChooser chooser) {
+    String id = host.settings().factoryName();
     return Behaviors.setup(ctx -> Behaviors.withMdc(Command.class, Map.of("entity", "Factory:" + id),
-        new Factory(ctx, settings, clock)));
+        Behaviors.withTimers(timers -> new Factory(ctx, timers, host, chooser))));
   }
 
   /** What runs when a factory's id reaches a node that is not its own: refuse, persist nothing, stop. */
@@ -164,20 +217,41 @@ public final class Factory
     else if (command instanceof ClearDrain c) c.replyTo().tell(StatusReply.error(why));
     else if (command instanceof FactoryQuery c) c.replyTo().tell(StatusReply.error(why));
     else if (command instanceof Heartbeat c) c.replyTo().tell(StatusReply.error(why));
+    else if (command instanceof CreateMachine c) c.replyTo().tell(StatusReply.error(why));
+    else if (command instanceof MachinesQuery c) c.replyTo().tell(StatusReply.error(why));
   }
 
+  /** Vac decides once a cycle (60 s): the safety tick, and the pause after a failed creation. */
+  static final Duration DECISION_INTERVAL = Duration.ofSeconds(60);
+  private static final String DECISION_TIMER = "decide";
+
   private final ActorContext<Command> ctx;
+  private final FactoryHost host;
   private final VacuumSettings settings;
   private final Clock clock;
-  // In-memory view, not persisted: times of the last heartbeat and the last answered query.
+  private final MachinetypeChooser chooser;
+  // In-memory view, not persisted: times of the last heartbeat and the last answered query, the
+  // slots as they last told, the slots being created now, and when creation may resume after a failure.
   private Instant factoryHeartbeat;
   private Instant responderHeartbeat;
+  private final TreeMap<String, MachineStatus> slots = new TreeMap<>();
+  private final Map<String, MachinetypeChooser.Choice> creating = new HashMap<>();
+  private boolean reconciled;
+  private Instant creationPausedUntil = Instant.MIN;
 
-  private Factory(ActorContext<Command> ctx, VacuumSettings settings, Clock clock) {
-    super(PersistenceId.of(ENTITY_KEY.name(), settings.factoryName()));
+  private Factory(ActorContext<Command> ctx, TimerScheduler<Command> timers, FactoryHost host,
+      MachinetypeChooser chooser) {
+    super(PersistenceId.of(ENTITY_KEY.name(), host.settings().factoryName()));
     this.ctx = ctx;
-    this.settings = settings;
-    this.clock = clock;
+    this.host = host;
+    this.settings = host.settings();
+    this.clock = host.clock();
+    this.chooser = chooser;
+    for (int ordinal = 0; ordinal < settings.slots(); ordinal++) {
+      String name = SlotNames.machineName(settings.factoryName(), ordinal);
+      slots.put(name, MachineStatus.empty(name));
+    }
+    timers.startTimerWithFixedDelay(DECISION_TIMER, new DecisionTick(), DECISION_INTERVAL);
   }
 
   @Override
@@ -201,6 +275,13 @@ public final class Factory
         .onCommand(ClearDrain.class, this::onClearDrain)
         .onCommand(FactoryQuery.class, this::onQuery)
         .onCommand(Heartbeat.class, this::onHeartbeat)
+        .onCommand(MachinesQuery.class, this::onMachinesQuery)
+        .onCommand(CreateMachine.class, this::onCreateMachine)
+        .onCommand(SlotChanged.class, this::onSlotChanged)
+        .onCommand(SlotsReconciled.class, this::onSlotsReconciled)
+        .onCommand(ConfigChanged.class, this::onConfigChanged)
+        .onCommand(DecisionTick.class, (state, c) -> decide(state))
+        .onCommand(CreationResult.class, this::onCreationResult)
         .build();
   }
 
@@ -234,7 +315,196 @@ public final class Factory
     ctx.getLog().info("factory {} drain cleared", settings.factoryName());
     return Effect()
         .persist(new DrainCleared(clock.instant()))
+        .thenRun(s -> ctx.getSelf().tell(new DecisionTick()))
         .thenReply(c.replyTo(), s -> StatusReply.success(status(s)));
+  }
+
+  // -- machines --
+
+  private ReplyEffect<Event, State> onMachinesQuery(State state, MachinesQuery c) {
+    responderHeartbeat = clock.instant();
+    long now = clock.instant().getEpochSecond();
+    List<MachineStatus> all = new ArrayList<>();
+    for (MachineStatus slot : slots.values()) {
+      all.add(slot.withHeader(VacuumVersion.vacVersion(), VacuumVersion.daemonVersion(DAEMON),
+          FactoryStatus.VACQUERY_VERSION, settings.space(), settings.factoryName(), site(), now, slots.size()));
+    }
+    return Effect().reply(c.replyTo(), StatusReply.success(new Machines(List.copyOf(all))));
+  }
+
+  private ReplyEffect<Event, State> onCreateMachine(State state, CreateMachine c) {
+    Optional<String> refusal = gate(state);
+    Optional<Machinetype> type = host.machinetype(c.machinetype());
+    if (refusal.isEmpty() && type.isEmpty()) {
+      refusal = Optional.of("machinetype " + c.machinetype() + " is not configured on factory " + settings.factoryName());
+    }
+    Optional<String> slot = lowestFreeSlot();
+    if (refusal.isEmpty() && slot.isEmpty()) {
+      refusal = Optional.of("factory " + settings.factoryName() + " has no free slot");
+    }
+    int free = freeProcessors();
+    if (refusal.isEmpty() && type.get().minProcessors() > free) {
+      refusal = Optional.of("machinetype " + c.machinetype() + " needs " + type.get().minProcessors()
+          + " processors and factory " + settings.factoryName() + " has " + free + " free");
+    }
+    if (refusal.isPresent()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(refusal.get()));
+    }
+    Machinetype t = type.get();
+    long shutdownTime = clock.instant().getEpochSecond() + t.maxWallclockSeconds();
+    Long global = host.conf().map(conf -> conf.settings().shutdownTime()).orElse(null);
+    if (global != null && global < shutdownTime) {
+      shutdownTime = global;
+    }
+    create(slot.get(), new MachinetypeChooser.Choice(t.name(), Math.min(free, t.maxProcessors()), shutdownTime),
+        c.replyTo());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onSlotChanged(State state, SlotChanged c) {
+    MachineStatus before = slots.put(c.status().machine(), c.status());
+    boolean freed = before != null && before.occupied() && !c.status().occupied();
+    if (freed && !creating.containsKey(c.status().machine())) {
+      return decide(state);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onSlotsReconciled(State state, SlotsReconciled c) {
+    reconciled = true;
+    return decide(state);
+  }
+
+  /** vac.conf was re-read: persist the outcome if it is new, then decide with it. */
+  private ReplyEffect<Event, State> onConfigChanged(State state, ConfigChanged c) {
+    Optional<String> error = host.confError();
+    String fingerprint = host.conf().map(VacConf::fingerprint).orElse(null);
+    if (error.isPresent()) {
+      if (error.get().equals(state.configError())) {
+        return Effect().noReply();
+      }
+      ctx.getLog().warn("vac.conf rejected, keeping the last good configuration: {}", error.get());
+      return Effect().persist(new ConfigRejected(error.get(), clock.instant())).thenNoReply();
+    }
+    if (fingerprint == null || (fingerprint.equals(state.configFingerprint()) && state.configError() == null)) {
+      return decide(state);
+    }
+    ctx.getLog().info("vac.conf applied: {} machinetypes", host.conf().get().machinetypes().size());
+    return Effect().persist(new ConfigApplied(fingerprint, clock.instant()))
+        .thenRun(s -> ctx.getSelf().tell(new DecisionTick()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onCreationResult(State state, CreationResult r) {
+    creating.remove(r.machine());
+    if (r.status() != null) {
+      slots.put(r.machine(), r.status());
+    }
+    if (r.replyTo() != null) {
+      r.replyTo().tell(r.error() == null ? StatusReply.success(r.status()) : StatusReply.error(r.error()));
+    }
+    Instant now = clock.instant();
+    if (r.error() != null) {
+      creationPausedUntil = now.plus(DECISION_INTERVAL);
+      ctx.getLog().warn("creating a {} machine in {} failed: {}", r.machinetype(), r.machine(), r.error());
+      return Effect().persist(new CreationFailed(r.machinetype(), r.error(), now)).thenNoReply();
+    }
+    creationPausedUntil = Instant.MIN;
+    return Effect().persist(new CreationSucceeded(r.machine(), r.machinetype(), now))
+        .thenRun(s -> ctx.getSelf().tell(new DecisionTick()))
+        .thenNoReply();
+  }
+
+  /**
+   * Fills free slots while the gate is open and the chooser has something to create, one choice
+   * per slot, each made with the slots as they stand after the previous one.
+   */
+  private ReplyEffect<Event, State> decide(State state) {
+    Instant now = clock.instant();
+    if (!reconciled || now.isBefore(creationPausedUntil) || gate(state).isPresent()) {
+      return Effect().noReply();
+    }
+    VacConf conf = host.conf().orElseThrow();
+    while (true) {
+      Optional<String> slot = lowestFreeSlot();
+      if (slot.isEmpty()) {
+        break;
+      }
+      Optional<MachinetypeChooser.Choice> choice = chooser.choose(conf, view(), freeProcessors(), now);
+      if (choice.isEmpty()) {
+        break;
+      }
+      create(slot.get(), choice.get(), null);
+    }
+    return Effect().noReply();
+  }
+
+  /** Vac's creation gate (reference/vac.md §2.5), without the load checks; empty when open. */
+  private Optional<String> gate(State state) {
+    Optional<VacConf> conf = host.conf();
+    if (conf.isEmpty()) {
+      return Optional.of("factory " + settings.factoryName() + " has no vac.conf in force");
+    }
+    Long shutdownTime = conf.get().settings().shutdownTime();
+    if (shutdownTime != null && clock.instant().getEpochSecond() >= shutdownTime) {
+      return Optional.of("factory " + settings.factoryName() + " is past its shutdown_time "
+          + Instant.ofEpochSecond(shutdownTime));
+    }
+    if (state.draining() || conf.get().settings().draining()) {
+      return Optional.of("factory " + settings.factoryName() + " is draining");
+    }
+    if (freeProcessors() <= 0) {
+      return Optional.of("factory " + settings.factoryName() + " has no free processors (total_processors "
+          + host.totalProcessors() + ")");
+    }
+    return Optional.empty();
+  }
+
+  private void create(String slot, MachinetypeChooser.Choice choice, ActorRef<StatusReply<MachineStatus>> replyTo) {
+    creating.put(slot, choice);
+    ctx.pipeToSelf(
+        ClusterSharding.get(ctx.getSystem()).entityRefFor(Slot.ENTITY_KEY, slot)
+            .<MachineStatus>askWithStatus(r -> new SlotProtocol.Create(choice.machinetype(), choice.processors(),
+                choice.shutdownTime(), r), CREATE_TIMEOUT),
+        (status, error) -> new CreationResult(slot, choice.machinetype(), status,
+            error == null ? null : error.getMessage(), replyTo));
+  }
+
+  private Optional<String> lowestFreeSlot() {
+    return slots.values().stream()
+        .filter(s -> !s.occupied() && !creating.containsKey(s.machine()))
+        .map(MachineStatus::machine)
+        .findFirst();
+  }
+
+  private int usedProcessors() {
+    int used = creating.values().stream().mapToInt(MachinetypeChooser.Choice::processors).sum();
+    for (MachineStatus s : slots.values()) {
+      if (s.occupied() && !creating.containsKey(s.machine())) {
+        used += s.numProcessors();
+      }
+    }
+    return used;
+  }
+
+  private int freeProcessors() {
+    return host.totalProcessors() - usedProcessors();
+  }
+
+  /** The slots with the machines being created counted as Starting. */
+  private List<MachineStatus> view() {
+    List<MachineStatus> view = new ArrayList<>();
+    for (MachineStatus s : slots.values()) {
+      MachinetypeChooser.Choice c = creating.get(s.machine());
+      view.add(c == null ? s : new MachineStatus(null, null, null, null, null, null, 0, 0, s.machine(),
+          MachineStatus.STARTING, null, null, null, null, null, c.processors(), 0, 0, 0, c.machinetype(), null, null,
+          null, null));
+    }
+    return view;
+  }
+
+  private String site() {
+    return host.conf().map(c -> c.settings().gocdbSitename()).filter(x -> x != null).orElse(settings.site());
   }
 
   private ReplyEffect<Event, State> onQuery(State state, FactoryQuery c) {
@@ -249,39 +519,42 @@ public final class Factory
 
   /** The {@code factory_status} of now: settings, journal state, in-memory view and host facts. */
   private FactoryStatus status(State state) {
-    HostFacts host = HostFacts.read(settings.stateDir());
-    int maxProcessors = settings.totalProcessors();
+    HostFacts facts = HostFacts.read(settings.stateDir());
+    int maxProcessors = host.totalProcessors();
+    double hs06PerProcessor = host.conf().map(c -> c.settings().hs06PerProcessorOrDefault()).orElse(1.0);
+    List<MachineStatus> running = slots.values().stream().filter(MachineStatus::occupied).toList();
     return new FactoryStatus(
         VacuumVersion.vacVersion(),
         VacuumVersion.daemonVersion(DAEMON),
         FactoryStatus.VACQUERY_VERSION,
         settings.space(),
         settings.factoryName(),
-        settings.site(),
+        site(),
         clock.instant().getEpochSecond(),
-        0, // running processors, machines and hs06: no slots until machines exist on this node
-        0,
-        0.0,
+        running.stream().mapToInt(MachineStatus::numProcessors).sum(),
+        running.size(),
+        running.stream().mapToDouble(MachineStatus::hs06).sum(),
         maxProcessors,
         maxProcessors,
-        maxProcessors * 1.0,
-        host.root().availKb(),
-        host.root().availInodes(),
-        host.stateDir().availKb(),
-        host.stateDir().availInodes(),
-        host.loadAverage15(),
-        host.kernelVersion(),
-        host.osIssue(),
-        host.bootTime(),
+        maxProcessors * hs06PerProcessor,
+        facts.root().availKb(),
+        facts.root().availInodes(),
+        facts.stateDir().availKb(),
+        facts.stateDir().availInodes(),
+        facts.loadAverage15(),
+        facts.kernelVersion(),
+        facts.osIssue(),
+        facts.bootTime(),
         epoch(factoryHeartbeat),
         epoch(responderHeartbeat),
-        null, // MJF and metadata servers arrive with machines
-        null,
-        host.swapUsedKb(),
-        host.swapFreeKb(),
-        host.memUsedKb(),
-        host.memTotalKb(),
-        state.draining());
+        host.mjfHeartbeat().map(Instant::getEpochSecond).orElse(null),
+        host.metadataHeartbeat().map(Instant::getEpochSecond).orElse(null),
+        facts.swapUsedKb(),
+        facts.swapFreeKb(),
+        facts.memUsedKb(),
+        facts.memTotalKb(),
+        state.draining() || host.conf().map(c -> c.settings().draining()).orElse(false),
+        state.factoryError());
   }
 
   private static Long epoch(Instant t) {
@@ -297,6 +570,10 @@ public final class Factory
         .onEvent(FactoryRegistered.class, (state, e) -> state.registered(e))
         .onEvent(DrainSet.class, (state, e) -> state.drained(e))
         .onEvent(DrainCleared.class, (state, e) -> state.undrained())
+        .onEvent(ConfigApplied.class, (state, e) -> state.config(e.fingerprint(), null))
+        .onEvent(ConfigRejected.class, (state, e) -> state.config(null, e.error()))
+        .onEvent(CreationSucceeded.class, (state, e) -> state.creation(null))
+        .onEvent(CreationFailed.class, (state, e) -> state.creation(e.error()))
         .build();
   }
 }

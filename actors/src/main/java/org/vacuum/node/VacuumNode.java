@@ -3,12 +3,14 @@ package org.vacuum.node;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,11 @@ import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumConfig.NodeConfig;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
+import org.vacuum.factory.FactoryHost;
+import org.vacuum.hypervisor.HypervisorException;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
+import org.vacuum.slot.Slot;
+import org.vacuum.slot.SlotReconciliation;
 import org.vacuum.protocol.VacuumVersion;
 import org.vacuum.protocol.factory.FactoryProtocol.Register;
 
@@ -40,9 +47,10 @@ import org.vacuum.protocol.factory.FactoryProtocol.Register;
  * <p>{@link #start} does, in order: create the state directory; start the ActorSystem (binds the
  * cluster port); create the H2 schema when that journal is used; start sharding; join (itself when
  * no seed nodes are configured); bind the admin HTTP port; wait to be Up; and, on a node with the
- * {@code factory} role, pin its factory's shard here and register the factory in the journal.
- * Only then is {@code /ready} true. Any step that fails stops what was started and throws a {@link
- * StartupException} with one line for the operator.
+ * {@code factory} role, connect to the hypervisor, read vac.conf and start the MJF server before
+ * sharding, then pin its factory's and slots' shard here, register the factory in the journal and
+ * reconcile the slots with the hypervisor. Only then is {@code /ready} true. Any step that fails
+ * stops what was started and throws a {@link StartupException} with one line for the operator.
  *
  * <p>Stopping is Pekko's CoordinatedShutdown (SIGTERM, {@code vacuum node leave}, or {@link
  * #close}): the member leaves the cluster gracefully and shards hand off.
@@ -54,12 +62,17 @@ public final class VacuumNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final VacuumSettings settings;
   private final ServerBinding admin;
+  private final FactoryServices services;
 
-  private VacuumNode(ActorSystem<Void> system, VacuumSettings settings, ServerBinding admin) {
+  private VacuumNode(ActorSystem<Void> system, VacuumSettings settings, Started started) {
     this.system = system;
     this.settings = settings;
-    this.admin = admin;
+    this.admin = started.admin();
+    this.services = started.services();
   }
+
+  /** What {@link #startServices} leaves running: the admin server and, on a factory, its services. */
+  private record Started(ServerBinding admin, FactoryServices services) {}
 
   public static VacuumNode start(NodeConfig nodeConfig) throws StartupException {
     VacuumSettings settings = nodeConfig.settings();
@@ -84,10 +97,10 @@ public final class VacuumNode implements AutoCloseable {
       throw new StartupException("the actor system cannot start: " + rootMessage(e), e);
     }
     try {
-      ServerBinding admin = startServices(system, settings);
+      Started started = startServices(system, settings);
       log.info("vacuum {} node up: factory {} in space {}, admin {}", VacuumVersion.VERSION,
           settings.factoryName(), settings.space(), settings.adminUrl());
-      return new VacuumNode(system, settings, admin);
+      return new VacuumNode(system, settings, started);
     } catch (StartupException e) {
       system.terminate();
       awaitTermination(system);
@@ -95,14 +108,26 @@ public final class VacuumNode implements AutoCloseable {
     }
   }
 
-  private static ServerBinding startServices(ActorSystem<Void> system, VacuumSettings settings)
+  private static Started startServices(ActorSystem<Void> system, VacuumSettings settings)
       throws StartupException {
     if (settings.journal() == VacuumSettings.Journal.H2) {
       openH2(system, settings);
       await(SchemaUtils.createIfNotExists(system), settings.journalTimeout(),
           "the " + journalDescription(system, settings) + " cannot be opened");
     }
-    Factory.init(system, settings);
+    boolean factoryRole = system.settings().config().getStringList("pekko.cluster.roles")
+        .contains(VacuumSettings.FACTORY_ROLE);
+    FactoryServices services = factoryRole ? FactoryServices.open(system, settings) : null;
+    if (services != null) {
+      // Closed only once the actor system has stopped, so no slot is left without its hypervisor.
+      system.getWhenTerminated().thenRun(services::close);
+    }
+    FactoryHost host = services == null ? null : services.host();
+    Factory.init(system, settings, host);
+    Slot.init(system, settings, host);
+    if (services != null) {
+      services.start(system);
+    }
     Cluster cluster = Cluster.get(system);
     boolean seeded = !system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty();
     if (!seeded) {
@@ -119,14 +144,37 @@ public final class VacuumNode implements AutoCloseable {
     if (cluster.selfMember().hasRole(VacuumSettings.FACTORY_ROLE)) {
       await(Factory.registerShardLocation(system, settings), Duration.ofSeconds(10),
           "factory " + settings.factoryName() + " cannot record its shard location");
+      await(Slot.registerShardLocation(system, settings), Duration.ofSeconds(10),
+          "factory " + settings.factoryName() + " cannot record its slots' shard location");
       register(system, settings, cluster.selfMember().address());
+      reconcile(system, host);
       system.systemActorOf(FactoryHeartbeat.create(settings), "factory-heartbeat", Props.empty());
     } else {
       log.info("this node has no {} role: it hosts no factory", VacuumSettings.FACTORY_ROLE);
     }
     // A control-only node has no entity of its own yet to prove the journal with; it is ready once Up.
     NodeReadiness.get(system).markJournalReady();
-    return admin;
+    return new Started(admin, services);
+  }
+
+  /** Restart = reconcile: the slots meet the hypervisor before the factory creates anything. */
+  private static void reconcile(ActorSystem<?> system, FactoryHost host) throws StartupException {
+    try {
+      SlotReconciliation.run(system, host, host.settings().journalTimeout().plus(host.settings().slot().shutdownGrace()));
+    } catch (ExecutionException e) {
+      throw new StartupException("reconciling the slots with the hypervisor failed: " + rootMessage(e), e);
+    } catch (TimeoutException e) {
+      throw new StartupException("reconciling the slots with the hypervisor did not finish within "
+          + host.settings().journalTimeout().plus(host.settings().slot().shutdownGrace()).toSeconds() + " s", e);
+    } catch (HypervisorException e) {
+      throw new StartupException("the hypervisor at " + host.hypervisor().uri() + " cannot list domains: "
+          + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException("interrupted while reconciling the slots", e);
+    }
+    ClusterSharding.get(system).entityRefFor(Factory.ENTITY_KEY, host.settings().factoryName())
+        .tell(new SlotsReconciled());
   }
 
   /**
@@ -215,6 +263,11 @@ public final class VacuumNode implements AutoCloseable {
   /** Where the admin HTTP server really listens (the port may have been 0 in tests). */
   public int adminPort() {
     return admin.localAddress().getPort();
+  }
+
+  /** Where this factory's MJF/metadata server listens (empty on a node without the factory role). */
+  public List<InetSocketAddress> mjfAddresses() {
+    return services == null ? List.of() : services.mjfAddresses();
   }
 
   /** Completes when the node has stopped, whoever stopped it. */

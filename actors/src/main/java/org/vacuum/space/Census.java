@@ -5,20 +5,27 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.pattern.StatusReply;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
+import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.protocol.factory.FactoryProtocol.FactoryQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.MachinesQuery;
 import org.vacuum.protocol.factory.FactoryStatus;
+import org.vacuum.protocol.slot.MachineStatus;
 
 /**
  * The space's census: every factory that is an Up member of the cluster is asked for its {@code
@@ -52,31 +59,55 @@ public final class Census {
         .findFirst();
   }
 
+  /** What a machines census found: every slot of the factories that answered, and who did not. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record MachinesResult(String space, List<MachineStatus> machines, List<String> noReply) {}
+
   /** Asks every member factory, all with the same deadline, and collects whoever answered. */
   public static CompletionStage<Result> run(ActorSystem<?> system, VacuumSettings settings, Duration deadline) {
-    ClusterSharding sharding = ClusterSharding.get(system);
     List<String> names = factoryNames(system);
-    List<CompletableFuture<Optional<FactoryStatus>>> asks = new ArrayList<>();
+    return askEach(system, names, FactoryQuery::new, deadline).thenApply(answers -> {
+      List<FactoryStatus> answered = new ArrayList<>();
+      List<String> noReply = new ArrayList<>();
+      answers.forEach((name, status) -> status.ifPresentOrElse(answered::add, () -> noReply.add(name)));
+      answered.sort(Comparator.comparing(FactoryStatus::factory));
+      return new Result(settings.space(), List.copyOf(answered), List.copyOf(noReply));
+    });
+  }
+
+  /**
+   * VacQuery's machines query to the member factories named in {@code only} (all when empty), under
+   * one deadline. Machines are sorted by factory, then name, as {@code vac machines} prints them.
+   */
+  public static CompletionStage<MachinesResult> machines(ActorSystem<?> system, VacuumSettings settings,
+      Duration deadline, List<String> only) {
+    List<String> names = only.isEmpty() ? factoryNames(system) : only;
+    return askEach(system, names, MachinesQuery::new, deadline).thenApply(answers -> {
+      List<MachineStatus> machines = new ArrayList<>();
+      List<String> noReply = new ArrayList<>();
+      answers.forEach((name, reply) -> reply.ifPresentOrElse(m -> machines.addAll(m.machines()),
+          () -> noReply.add(name)));
+      machines.sort(Comparator.comparing(MachineStatus::factory).thenComparing(MachineStatus::machine));
+      return new MachinesResult(settings.space(), List.copyOf(machines), List.copyOf(noReply));
+    });
+  }
+
+  /** Sends one ask per factory at once; each answer, or empty for no answer within the deadline. */
+  private static <T> CompletionStage<Map<String, Optional<T>>> askEach(ActorSystem<?> system, List<String> names,
+      scala.Function1<ActorRef<StatusReply<T>>, Command> message, Duration deadline) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Map<String, CompletableFuture<Optional<T>>> asks = new LinkedHashMap<>();
     for (String name : names) {
-      asks.add(sharding.entityRefFor(Factory.ENTITY_KEY, name)
-          .<FactoryStatus>askWithStatus(FactoryQuery::new, deadline)
+      asks.put(name, sharding.entityRefFor(Factory.ENTITY_KEY, name)
+          .askWithStatus(message, deadline)
           .thenApply(Optional::of)
           .exceptionally(e -> Optional.empty())
           .toCompletableFuture());
     }
-    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(done -> {
-      List<FactoryStatus> answered = new ArrayList<>();
-      List<String> noReply = new ArrayList<>();
-      for (int i = 0; i < names.size(); i++) {
-        Optional<FactoryStatus> status = asks.get(i).join();
-        if (status.isPresent()) {
-          answered.add(status.get());
-        } else {
-          noReply.add(names.get(i));
-        }
-      }
-      answered.sort(Comparator.comparing(FactoryStatus::factory));
-      return new Result(settings.space(), List.copyOf(answered), List.copyOf(noReply));
+    return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+      Map<String, Optional<T>> answers = new LinkedHashMap<>();
+      asks.forEach((name, answer) -> answers.put(name, answer.join()));
+      return answers;
     });
   }
 }

@@ -55,8 +55,9 @@ class FactoryTest {
 
   @BeforeEach
   void fresh() {
-    factory = EventSourcedBehaviorTestKit.create(testKit.system(),
-        Factory.create(settings(stateDir), Clock.fixed(NOW, ZoneOffset.UTC)));
+    // No hypervisor: these tests never reach a slot.
+    FactoryHost host = new FactoryHost(settings(stateDir), null, null, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC));
+    factory = EventSourcedBehaviorTestKit.create(testKit.system(), Factory.create(host, new PlaceholderChooser()));
     factory.clear();
   }
 
@@ -138,7 +139,7 @@ class FactoryTest {
     factory.<StatusReply<Done>>runCommand(r -> new Register("vac01.example.com", "0.1.0", "node-a", r));
     factory.<StatusReply<FactoryStatus>>runCommand(r -> new SetDrain("retiring", r));
     var restarted = factory.restart();
-    assertEquals(new Factory.State("node-a", NOW, true, "retiring", NOW), restarted.state());
+    assertEquals(new Factory.State("node-a", NOW, true, "retiring", NOW, null, null, null), restarted.state());
     assertTrue(factory.<StatusReply<FactoryStatus>>runCommand(FactoryQuery::new).reply().getValue().draining());
   }
 

@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "factories", mixinStandardHelpOptions = true,
     description = {"Ask every factory of the space for its status (one deadline; whoever answers).",
         "Columns: factory, running/max processors, running/max machines, 15-min load, /tmp avail kB,",
-        "state-dir avail kB, memory used/total kB, \"version\", and 'draining' when it drains."},
+        "state-dir avail kB, memory used/total kB, \"version\", 'draining' when it drains, and",
+        "'error: ...' while it has a factory error (a failed creation or a rejected vac.conf edit)."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:the census ran (factories that did not answer are named on stderr)",
         "1:the node answered an error", "3:the node cannot be reached"})
@@ -41,7 +42,7 @@ final class FactoriesCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ArrayNode chosen = JsonNodeFactory.instance.arrayNode();
     for (JsonNode f : census.path("factories")) {
-      if (wanted(f.path("factory").asText())) chosen.add(f);
+      if (wanted(only, f.path("factory").asText())) chosen.add(f);
     }
     if (admin.json) {
       out.println(chosen.toPrettyString());
@@ -50,7 +51,7 @@ final class FactoriesCommand implements Callable<Integer> {
     }
     List<String> silent = new ArrayList<>();
     census.path("no_reply").forEach(n -> {
-      if (wanted(n.asText())) silent.add(n.asText());
+      if (wanted(only, n.asText())) silent.add(n.asText());
     });
     if (!silent.isEmpty()) {
       spec.commandLine().getErr().println("no reply from: " + String.join(" ", silent));
@@ -58,7 +59,8 @@ final class FactoriesCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private boolean wanted(String factory) {
+  /** True if {@code factory} is one of {@code only} (full or short names), or {@code only} is empty. */
+  static boolean wanted(List<String> only, String factory) {
     if (only.isEmpty()) return true;
     String shortName = factory.contains(".") ? factory.substring(0, factory.indexOf('.')) : factory;
     return only.stream().anyMatch(o -> o.equalsIgnoreCase(factory) || o.equalsIgnoreCase(shortName));
@@ -68,7 +70,8 @@ final class FactoriesCommand implements Callable<Integer> {
   static String line(JsonNode f) {
     String name = f.path("factory").asText();
     String shortName = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
-    return String.format(Locale.ROOT, "%-15s %3d/%-3d %3d/%-3d %5.2f %10d %10d %d/%d \"%s\"%s",
+    JsonNode error = f.path("factory_error");
+    return String.format(Locale.ROOT, "%-15s %3d/%-3d %3d/%-3d %5.2f %10d %10d %d/%d \"%s\"%s%s",
         shortName,
         f.path("running_processors").asInt(), f.path("max_processors").asInt(),
         f.path("running_machines").asInt(), f.path("max_machines").asInt(),
@@ -76,6 +79,7 @@ final class FactoriesCommand implements Callable<Integer> {
         f.path("root_disk_avail_kb").asLong(), f.path("daemon_disk_avail_kb").asLong(),
         f.path("mem_used_kb").asLong(), f.path("mem_total_kb").asLong(),
         f.path("vac_version").asText(),
-        f.path("draining").asBoolean() ? " draining" : "");
+        f.path("draining").asBoolean() ? " draining" : "",
+        error.isTextual() ? " error: " + error.asText() : "");
   }
 }

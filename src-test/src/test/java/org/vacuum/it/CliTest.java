@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,6 +45,16 @@ class CliTest {
   @BeforeAll
   void startNode() throws Exception {
     assertTrue(Files.isExecutable(DIST.resolve("bin/vacuum")), "build the distribution first: " + DIST);
+    Path image = Files.write(Files.createDirectories(dir.resolve("images")).resolve("root.img"), new byte[4096]);
+    Files.createDirectories(dir.resolve("node/etc"));
+    Files.writeString(dir.resolve("node/etc/vac.conf"), """
+        [settings]
+        vac_space = vac01.example.com
+
+        [machinetype lhcb]
+        machine_model = vm-raw
+        root_image = %s
+        """.formatted(image));
     node = TestNodes.start(TestNodes.settings("cli", dir.resolve("node"), TestNodes.freePort(), List.of()));
     url = "http://127.0.0.1:" + node.adminPort();
   }
@@ -83,6 +97,28 @@ class CliTest {
     assertEquals(0, run.exit(), run.err());
     String line = run.out().strip();
     assertTrue(line.matches("cli\\s+0/\\d+\\s+0/\\d+\\s+\\d+\\.\\d\\d\\s+\\d+\\s+\\d+\\s+\\d+/\\d+ \"vacuum .+\""), line);
+  }
+
+  @Test
+  void machinesPrintsVacsColumnsOneLinePerSlot() throws Exception {
+    var created = TestNodes.post(node, "/api/v1/factories/cli.example.com/machines", "{\"machinetype\": \"lhcb\"}");
+    assertEquals(201, created.statusCode(), created.body());
+    Run run = vacuum(Map.of("VACUUM_URL", url), "machines");
+    assertEquals(0, run.exit(), run.err());
+    List<String> lines = run.out().lines().toList();
+    assertTrue(lines.get(0).matches("cli-00\\s+lhcb\\s+Running\\s+1 VM \\d+\\.\\d\\d hrs\\s+\\d+% +\\d+%"), lines.get(0));
+    assertTrue(lines.get(1).matches("cli-01\\s+-{10}\\s+Shut down\\s+0 \\?\\?"), lines.get(1));
+
+    Run json = vacuum(Map.of("VACUUM_URL", url), "machines", "--json", "cli");
+    JsonNode array = new ObjectMapper().readTree(json.out());
+    assertEquals("machine_status", array.get(0).get("message_type").asText());
+    assertEquals("cli-00.example.com", array.get(0).get("machine").asText());
+    assertEquals("vm-raw", array.get(0).get("machine_model").asText());
+    var destroyed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(url + "/api/v1/machines/cli-00.example.com?reason=test+over")).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, destroyed.statusCode(), destroyed.body());
+    assertTrue(destroyed.body().contains("\"finish_reason\" : \"test over\""), destroyed.body());
   }
 
   @Test

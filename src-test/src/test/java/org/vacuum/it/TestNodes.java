@@ -44,6 +44,13 @@ final class TestNodes {
     s.put("vacuum.cluster-port", clusterPort);
     s.put("vacuum.admin.port", 0);
     s.put("vacuum.seed-nodes", seeds);
+    // The factory's own files, never the machine's /etc/vac.conf; libvirt's fake hypervisor; an MJF
+    // server on a free loopback port.
+    s.put("vacuum.vac-conf.dir", stateDir.resolve("etc/vac.d").toString());
+    s.put("vacuum.vac-conf.file", stateDir.resolve("etc/vac.conf").toString());
+    s.put("vacuum.vac-conf.run-file", stateDir.resolve("run/vac.conf").toString());
+    s.put("vacuum.hypervisor.uri", "test:///default");
+    s.put("vacuum.mjf.binds", List.of("127.0.0.1:0"));
     // Several nodes in one JVM (DESIGN §9).
     s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     return s;

@@ -1,10 +1,12 @@
 package org.vacuum.protocol.factory;
 
 import java.time.Instant;
+import java.util.List;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import org.vacuum.protocol.CborSerializable;
+import org.vacuum.protocol.slot.MachineStatus;
 
 /**
  * The messages of the {@code Factory} entity (one per hypervisor host, pinned to its node): the
@@ -19,7 +21,8 @@ public final class FactoryProtocol {
 
   /** What a {@code Factory} entity accepts. */
   public sealed interface Command extends CborSerializable
-      permits Register, SetDrain, ClearDrain, FactoryQuery, Heartbeat {}
+      permits Register, SetDrain, ClearDrain, FactoryQuery, Heartbeat, CreateMachine, MachinesQuery, SlotChanged,
+          SlotsReconciled, ConfigChanged, DecisionTick, CreationResult {}
 
   /**
    * Sent by the factory's own node when it starts: records that this factory (re)joined the
@@ -45,9 +48,42 @@ public final class FactoryProtocol {
    */
   public record Heartbeat(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /**
+   * Create a machine of {@code machinetype} in this factory's lowest free slot, now, whatever the
+   * shares say (an operator's request). Refused when draining, past shutdown_time, when no slot or
+   * not enough processors are free, or when the machinetype is not configured.
+   */
+  public record CreateMachine(String machinetype, ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+
+  /** VacQuery's {@code machines_query}: every slot of this factory, answered from memory. */
+  public record MachinesQuery(ActorRef<StatusReply<Machines>> replyTo) implements Command {}
+
+  /** The answer to {@link MachinesQuery}: one {@code machine_status} per slot, in slot order. */
+  public record Machines(List<MachineStatus> machines) implements CborSerializable {}
+
+  /** A slot of this factory tells its new state (no answer). */
+  public record SlotChanged(MachineStatus status) implements Command {}
+
+  /** The node finished reconciling the slots with the hypervisor: creation may begin (no answer). */
+  public record SlotsReconciled() implements Command {}
+
+  /** vac.conf was re-read (applied or rejected); the factory reads the outcome from its node (no answer). */
+  public record ConfigChanged() implements Command {}
+
+  /** Periodic safety tick: decide whether to create machines (no answer). */
+  public record DecisionTick() implements Command {}
+
+  /**
+   * The outcome of a creation the factory started: {@code status} on success, {@code error}
+   * otherwise; {@code replyTo} is the operator who asked, or null when the factory decided itself.
+   */
+  public record CreationResult(String machine, String machinetype, MachineStatus status, String error,
+      ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+
   /** Facts the {@code Factory} entity persists. Never deleted or rewritten. */
   public sealed interface Event extends CborSerializable
-      permits FactoryRegistered, DrainSet, DrainCleared {}
+      permits FactoryRegistered, DrainSet, DrainCleared, ConfigApplied, ConfigRejected, CreationSucceeded,
+          CreationFailed {}
 
   /** The factory started (or restarted) on {@code node}, in {@code space}, running {@code version}. */
   public record FactoryRegistered(String factory, String space, String version, String node, Instant at)
@@ -58,4 +94,16 @@ public final class FactoryProtocol {
 
   /** An operator cleared the drain. */
   public record DrainCleared(Instant at) implements Event {}
+
+  /** vac.conf was (re)read and is in force; {@code fingerprint} identifies its content. */
+  public record ConfigApplied(String fingerprint, Instant at) implements Event {}
+
+  /** A vac.conf edit was rejected; the last good configuration stays in force. */
+  public record ConfigRejected(String error, Instant at) implements Event {}
+
+  /** A machine was created in {@code machine}'s slot. Clears a creation error. */
+  public record CreationSucceeded(String machine, String machinetype, Instant at) implements Event {}
+
+  /** Creating a machine failed (Vac's factory-error): shown by {@code factories} and the check. */
+  public record CreationFailed(String machinetype, String error, Instant at) implements Event {}
 }

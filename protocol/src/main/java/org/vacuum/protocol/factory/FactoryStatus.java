@@ -16,7 +16,8 @@ import org.vacuum.protocol.CborSerializable;
  * <p>Times are Unix seconds. Heartbeat times of servers that do not exist yet on this node are
  * {@code null}. Vac's deprecated aliases ({@code running_cpus}, {@code max_cpus}, {@code
  * total_*}, {@code vac_disk_*}) are written for old readers and ignored when read back. {@code
- * draining} is vacuum's addition.
+ * draining} and {@code factory_error} (Vac's {@code factory-error} file: the last creation failure,
+ * or a rejected vac.conf edit; null when none) are vacuum's additions.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -54,7 +55,8 @@ public record FactoryStatus(
     long swapFreeKb,
     long memUsedKb,
     long memTotalKb,
-    boolean draining)
+    boolean draining,
+    String factoryError)
     implements CborSerializable {
 
   /** VacQuery's protocol version, the one whose fields this record carries. */

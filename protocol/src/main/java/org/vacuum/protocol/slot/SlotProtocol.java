@@ -1,0 +1,101 @@
+package org.vacuum.protocol.slot;
+
+import java.time.Instant;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.vacuum.protocol.CborSerializable;
+
+/**
+ * The messages of the {@code Slot} entity: one machine position of a factory, id = the machine's
+ * FQDN ({@code f1-03.example.com}), pinned with its factory. A slot holds one machine at a time and
+ * keeps its history in the journal: created, started, heartbeats, shutdown message, finished,
+ * released; then the next machine.
+ *
+ * <p>Commands from outside carry a {@code replyTo} and are always answered; a rejection is a
+ * {@link StatusReply#error(String)} and persists nothing. The records without {@code replyTo} are
+ * the slot's own notifications (timers, hypervisor, MJF server) and need no answer.
+ */
+public final class SlotProtocol {
+
+  private SlotProtocol() {}
+
+  /** What a {@code Slot} entity accepts. */
+  public sealed interface Command extends CborSerializable
+      permits Create, Reconcile, Destroy, GetStatus, JoboutputWritten, DomainStopped, Check, WallclockReached,
+          Internal {}
+
+  /**
+   * Create a machine of {@code machinetype} here, with {@code processors} and lifetime until {@code
+   * shutdownTime} (Unix seconds). Answered once the domain runs (or creation failed); refused if the
+   * slot is not free.
+   */
+  public record Create(String machinetype, int processors, long shutdownTime,
+      ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+
+  /**
+   * Sent by the factory at start: compare what the journal says with the hypervisor, adopt a running
+   * machine whose domain is there with the same uuid, finalise one whose domain vanished, clean up
+   * one left Starting, reap a domain of this name that no machine owns. Answered when done.
+   */
+  public record Reconcile(ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+
+  /** Destroy the running machine (shutdown, grace, destroy), writing {@code shutdownMessage} if the machine wrote none. */
+  public record Destroy(String reason, String shutdownMessage, ActorRef<StatusReply<MachineStatus>> replyTo)
+      implements Command {}
+
+  /** The slot as {@code machine_status} describes it. */
+  public record GetStatus(ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+
+  /** The MJF server stored {@code joboutputs/<fileName>} for this slot's machine. */
+  public record JoboutputWritten(String uuid, String fileName) implements Command {}
+
+  /** The hypervisor reported that this slot's domain stopped. */
+  public record DomainStopped() implements Command {}
+
+  /** Periodic check of a running machine (CPU, heartbeat file, shutdown_time, paused). */
+  public record Check() implements Command {}
+
+  /** The machine's shutdown time has come. */
+  public record WallclockReached(long shutdownTime) implements Command {}
+
+  /** Results of the slot's own work off the actor thread; never sent by others. */
+  public non-sealed interface Internal extends Command {}
+
+  /** Facts a {@code Slot} persists. Never deleted or rewritten. */
+  public sealed interface Event extends CborSerializable
+      permits MachineCreated, MachineStarted, HeartbeatSeen, ShutdownTimeLowered, ShutdownMessage, MachineFinished,
+          Released {}
+
+  /**
+   * A machine was created in this slot (its directory and features are being written, its domain
+   * started). Carries everything accounting needs later.
+   *
+   * @param hs06PerProcessor null when {@code hs06_per_processor} is unset
+   * @param directory the machine's directory on the factory
+   */
+  public record MachineCreated(String machine, String machinetype, String model, int processors, long shutdownTime,
+      String uuid, Instant createdAt, String directory, Double hs06PerProcessor, int mbPerProcessor,
+      String accountingFqan, int fizzleSeconds) implements Event {}
+
+  /** The machine's domain is running. */
+  public record MachineStarted(String uuid, Instant at) implements Event {}
+
+  /** The machine was seen alive with {@code cpuSeconds} of CPU used so far (persisted at a bounded rate). */
+  public record HeartbeatSeen(String uuid, double cpuSeconds, Instant at) implements Event {}
+
+  /** The global {@code shutdown_time} lowered this machine's shutdown time (MJF rewritten). */
+  public record ShutdownTimeLowered(String uuid, long shutdownTime, Instant at) implements Event {}
+
+  /** The machine wrote {@code joboutputs/shutdown_message}: {@code code} is its 3-digit code (0 if none). */
+  public record ShutdownMessage(String uuid, int code, String text, Instant at) implements Event {}
+
+  /**
+   * The machine is gone. {@code wallSeconds} runs from start to the last heartbeat, {@code
+   * cpuSeconds} is the last CPU time seen; both 0 if it never started.
+   */
+  public record MachineFinished(String uuid, String reason, Instant startedAt, Instant lastHeartbeatAt,
+      long wallSeconds, double cpuSeconds, Instant at) implements Event {}
+
+  /** The slot's resources (domain, disks) are cleaned up; it can take a new machine. */
+  public record Released(String uuid, Instant at) implements Event {}
+}
