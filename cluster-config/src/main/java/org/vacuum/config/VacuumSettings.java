@@ -39,8 +39,11 @@ public record VacuumSettings(
   /** Where Vac's configuration files are (reference/vac.md §1.1). */
   public record VacConfPaths(Path dir, Path file, Path runFile) {}
 
-  /** The libvirt connection and how machines are networked. */
-  public record Hypervisor(String uri, Network network, String forwardDev) {}
+  /**
+   * The libvirt connection, how machines are networked, and whether they use KVM ({@code
+   * useKvm} false = QEMU's software emulation, TCG, even where /dev/kvm exists).
+   */
+  public record Hypervisor(String uri, Network network, String forwardDev, boolean useKvm) {}
 
   /** How machines reach the network: Vac's NAT network, or QEMU user-mode networking. */
   public enum Network {
@@ -155,7 +158,8 @@ public record VacuumSettings(
         hostProcessors,
         new VacConfPaths(path(v, "vac-conf.dir"), path(v, "vac-conf.file"), path(v, "vac-conf.run-file")),
         slots,
-        new Hypervisor(v.getString("hypervisor.uri").trim(), network, v.getString("hypervisor.forward-dev").trim()),
+        new Hypervisor(v.getString("hypervisor.uri").trim(), network, v.getString("hypervisor.forward-dev").trim(),
+            v.getBoolean("hypervisor.kvm")),
         new SlotTimings(positive(v, "slot.check-interval"), positive(v, "slot.heartbeat-persist-interval"),
             positive(v, "slot.shutdown-grace")),
         new Mjf(List.copyOf(binds), v.getString("mjf.address-prefix"), stripSlash(v.getString("mjf.guest-url").trim())));

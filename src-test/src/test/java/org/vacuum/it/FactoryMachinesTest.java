@@ -106,6 +106,26 @@ class FactoryMachinesTest {
   }
 
   @Test
+  void aBadVacConfEditIsTheFactoryErrorAndTheLastGoodConfigurationStays() throws Exception {
+    vacConf(SHORT_AND_LONG);
+    try (VacuumNode node = TestNodes.start(factory("ce1", 2))) {
+      Path conf = stateDir.resolve("etc/vac.conf");
+      String good = Files.readString(conf);
+      Files.writeString(conf, good.replace("max_wallclock_seconds = 3600", "max_wallclock_seconds = soon"));
+      TestNodes.await(Duration.ofSeconds(15), "the rejected edit is the factory error",
+          () -> factory(node, "ce1.example.com").path("factory_error").asText("").contains("vac.conf:"));
+      String error = factory(node, "ce1.example.com").path("factory_error").asText();
+      assertTrue(error.matches(".*vac\\.conf:\\d+: .*max_wallclock_seconds.*soon.*"), error);
+      JsonNode created = create(node, "ce1.example.com", "long");
+      assertEquals("Running", created.path("state").asText(), "the last good configuration is still in force");
+
+      Files.writeString(conf, good);
+      TestNodes.await(Duration.ofSeconds(15), "the fixed file clears the factory error",
+          () -> factory(node, "ce1.example.com").path("factory_error").isNull());
+    }
+  }
+
+  @Test
   void shutdownMessagePutThroughMjfReachesTheSlot() throws Exception {
     vacConf(SHORT_AND_LONG);
     try (VacuumNode node = TestNodes.start(factory("sm1", 2))) {
@@ -204,6 +224,16 @@ class FactoryMachinesTest {
         "{\"machinetype\": \"" + machinetype + "\"}");
     assertEquals(201, response.statusCode(), response.body());
     return JSON.readTree(response.body());
+  }
+
+  private static JsonNode factory(VacuumNode node, String factory) {
+    try {
+      var response = TestNodes.get(node, "/api/v1/factories/" + factory);
+      assertEquals(200, response.statusCode(), response.body());
+      return JSON.readTree(response.body());
+    } catch (Exception e) {
+      throw new AssertionError("GET /api/v1/factories/" + factory + ": " + e, e);
+    }
   }
 
   private static JsonNode machine(VacuumNode node, String machine) {

@@ -84,7 +84,8 @@ public final class LibvirtHypervisor implements Hypervisor {
     this.uri = conn.getURI();
     URI parsed = parse(uri);
     this.local = parsed.getHost() == null || parsed.getHost().isEmpty();
-    this.virtType = virtType(parsed, local, conn.getCapabilities(), Path.of("/dev/kvm"));
+    DomainXml.VirtType detected = virtType(parsed, local, conn.getCapabilities(), Path.of("/dev/kvm"));
+    this.virtType = detected == DomainXml.VirtType.KVM && !settings.useKvm() ? DomainXml.VirtType.QEMU : detected;
     this.disks = new MachineDisks(stateDir.resolve("disks"), local, this::isMachineName,
         MachineDisks.poolName(factoryName));
   }

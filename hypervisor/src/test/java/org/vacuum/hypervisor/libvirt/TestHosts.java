@@ -29,7 +29,7 @@ final class TestHosts {
   }
 
   static VacuumSettings.Hypervisor settings(String uri, VacuumSettings.Network network) {
-    return new VacuumSettings.Hypervisor(uri, network, "");
+    return new VacuumSettings.Hypervisor(uri, network, "", true);
   }
 
   /**
