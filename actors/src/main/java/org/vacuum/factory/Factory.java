@@ -17,15 +17,8 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
-import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -83,7 +76,7 @@ import org.vacuum.slot.Slot;
  *
  * <p><b>Pinned.</b> The shard of a factory (shard id = factory name) lives on the node that owns
  * that hypervisor: the node records its shard location at start ({@link
- * #registerShardLocation}) and {@link ExternalShardAllocationStrategy} places it there. A factory
+ * #registerShardLocation}) and {@link PinnedToFactory} places it there. A factory
  * entity must never run anywhere else, since it would speak for the wrong host: if sharding ever
  * starts it on another node (its own node is gone and a message arrived), it answers every
  * command with "unreachable", persists nothing, and stops.
@@ -152,40 +145,13 @@ public final class Factory
    * other id that reaches this node is answered "unreachable" (see class comment).
    */
   public static void init(ActorSystem<?> system, VacuumSettings settings, FactoryHost host) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> host != null && ctx.getEntityId().equals(settings.factoryName())
-                ? create(host, new PlaceholderChooser())
-                : unreachable(ctx.getEntityId()))
-            .withRole(VacuumSettings.FACTORY_ROLE)
-            .withMessageExtractor(new OneShardPerFactory())
-            .withAllocationStrategy(ExternalShardAllocationStrategy.create(system, ENTITY_KEY.name(),
-                Duration.ofSeconds(5)))
-            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+    PinnedToFactory.init(system, ENTITY_KEY, id -> id,
+        id -> host != null && id.equals(settings.factoryName()) ? create(host, new PlaceholderChooser()) : unreachable(id));
   }
 
   /** Records that this node hosts its factory's shard, so the allocation strategy pins it here. */
   public static CompletionStage<Done> registerShardLocation(ActorSystem<?> system, VacuumSettings settings) {
-    return ExternalShardAllocation.get(system)
-        .getClient(ENTITY_KEY.name())
-        .setShardLocation(settings.factoryName(), Cluster.get(system).selfMember().address());
-  }
-
-  /** Shard id = factory name: a factory (and later its slots) is one shard, placed as one. */
-  static final class OneShardPerFactory extends ShardingMessageExtractor<ShardingEnvelope<Command>, Command> {
-    @Override
-    public String entityId(ShardingEnvelope<Command> envelope) {
-      return envelope.entityId();
-    }
-
-    @Override
-    public String shardId(String entityId) {
-      return entityId;
-    }
-
-    @Override
-    public Command unwrapMessage(ShardingEnvelope<Command> envelope) {
-      return envelope.message();
-    }
+    return PinnedToFactory.registerShardLocation(system, ENTITY_KEY, settings.factoryName());
   }
 
   // ---- create --------------------------------------------------------------------------------

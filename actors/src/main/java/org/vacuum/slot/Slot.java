@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -16,15 +17,7 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
-import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -39,6 +32,7 @@ import org.vacuum.config.VacuumSettings;
 import org.vacuum.config.vac.Machinetype;
 import org.vacuum.config.vac.VacConf;
 import org.vacuum.factory.FactoryHost;
+import org.vacuum.factory.PinnedToFactory;
 import org.vacuum.hypervisor.HypervisorException;
 import org.vacuum.hypervisor.MachineDomain;
 import org.vacuum.hypervisor.machine.MachineDirectory;
@@ -209,44 +203,21 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
    * (see class comment); {@code host} is null on a node without the factory role.
    */
   public static void init(ActorSystem<?> system, VacuumSettings settings, FactoryHost host) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> host != null && SlotNames.isMachineOf(settings.factoryName(), ctx.getEntityId())
-                ? create(ctx.getEntityId(), host)
-                : unreachable(ctx.getEntityId()))
-            .withRole(VacuumSettings.FACTORY_ROLE)
-            .withMessageExtractor(new ShardPerFactory())
-            .withAllocationStrategy(ExternalShardAllocationStrategy.create(system, ENTITY_KEY.name(),
-                Duration.ofSeconds(5)))
-            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+    PinnedToFactory.init(system, ENTITY_KEY, Slot::factoryOf,
+        id -> host != null && SlotNames.isMachineOf(settings.factoryName(), id) ? create(id, host) : unreachable(id));
   }
 
   /** Records that this node hosts its factory's slots, so the allocation strategy pins them here. */
-  public static java.util.concurrent.CompletionStage<Done> registerShardLocation(ActorSystem<?> system,
-      VacuumSettings settings) {
-    return ExternalShardAllocation.get(system)
-        .getClient(ENTITY_KEY.name())
-        .setShardLocation(settings.factoryName(), Cluster.get(system).selfMember().address());
+  public static CompletionStage<Done> registerShardLocation(ActorSystem<?> system, VacuumSettings settings) {
+    return PinnedToFactory.registerShardLocation(system, ENTITY_KEY, settings.factoryName());
   }
 
-  /** Shard id = the factory of the slot: a factory's slots are one shard, placed with the factory. */
-  static final class ShardPerFactory extends ShardingMessageExtractor<ShardingEnvelope<Command>, Command> {
-    @Override
-    public String entityId(ShardingEnvelope<Command> envelope) {
-      return envelope.entityId();
-    }
-
-    @Override
-    public String shardId(String entityId) {
-      try {
-        return SlotNames.factoryOf(entityId);
-      } catch (IllegalArgumentException e) {
-        return entityId;
-      }
-    }
-
-    @Override
-    public Command unwrapMessage(ShardingEnvelope<Command> envelope) {
-      return envelope.message();
+  /** A slot's factory (its shard); an id that is no machine name is a shard of its own, refused there. */
+  private static String factoryOf(String machine) {
+    try {
+      return SlotNames.factoryOf(machine);
+    } catch (IllegalArgumentException e) {
+      return machine;
     }
   }
 

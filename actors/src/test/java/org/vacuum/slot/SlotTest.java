@@ -259,6 +259,12 @@ class SlotTest {
     awaitEvent(ShutdownTimeLowered.class, Duration.ofSeconds(5));
     assertEquals(shutdownTime, last(ShutdownTimeLowered.class).shutdownTime());
     Path dir = Path.of(((MachineCreated) persisted().get(0)).directory());
+    // The features are rewritten right after the event is persisted.
+    Instant deadline = Instant.now().plusSeconds(5);
+    while (!String.valueOf(shutdownTime).equals(Files.readString(dir.resolve("machinefeatures/shutdowntime")))
+        && Instant.now().isBefore(deadline)) {
+      Thread.sleep(20);
+    }
     assertEquals(String.valueOf(shutdownTime), Files.readString(dir.resolve("machinefeatures/shutdowntime")));
     assertEquals(String.valueOf(shutdownTime), Files.readString(dir.resolve("jobfeatures/shutdowntime_job")));
     awaitEvent(Released.class, Duration.ofSeconds(10));

@@ -1,9 +1,6 @@
 package org.vacuum.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,32 +35,7 @@ final class FactoriesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws AdminClient.Failure {
-    JsonNode census = admin.client().getJson("/api/v1/factories");
-    PrintWriter out = spec.commandLine().getOut();
-    ArrayNode chosen = JsonNodeFactory.instance.arrayNode();
-    for (JsonNode f : census.path("factories")) {
-      if (wanted(only, f.path("factory").asText())) chosen.add(f);
-    }
-    if (admin.json) {
-      out.println(chosen.toPrettyString());
-    } else {
-      for (JsonNode f : chosen) out.println(line(f));
-    }
-    List<String> silent = new ArrayList<>();
-    census.path("no_reply").forEach(n -> {
-      if (wanted(only, n.asText())) silent.add(n.asText());
-    });
-    if (!silent.isEmpty()) {
-      spec.commandLine().getErr().println("no reply from: " + String.join(" ", silent));
-    }
-    return ExitCodes.OK;
-  }
-
-  /** True if {@code factory} is one of {@code only} (full or short names), or {@code only} is empty. */
-  static boolean wanted(List<String> only, String factory) {
-    if (only.isEmpty()) return true;
-    String shortName = factory.contains(".") ? factory.substring(0, factory.indexOf('.')) : factory;
-    return only.stream().anyMatch(o -> o.equalsIgnoreCase(factory) || o.equalsIgnoreCase(shortName));
+    return CensusListing.print(spec, admin, "/api/v1/factories", "factories", only, FactoriesCommand::line);
   }
 
   /** Vac's line: short running/total processors, running/total machines, load15, disks, memory, "version". */

@@ -1,9 +1,6 @@
 package org.vacuum.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,26 +35,8 @@ final class MachinesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws AdminClient.Failure {
-    JsonNode census = admin.client().getJson("/api/v1/machines");
-    PrintWriter out = spec.commandLine().getOut();
-    ArrayNode chosen = JsonNodeFactory.instance.arrayNode();
-    for (JsonNode m : census.path("machines")) {
-      if (FactoriesCommand.wanted(only, m.path("factory").asText())) chosen.add(m);
-    }
-    if (admin.json) {
-      out.println(chosen.toPrettyString());
-    } else {
-      long now = System.currentTimeMillis() / 1000;
-      for (JsonNode m : chosen) out.println(line(m, now));
-    }
-    List<String> silent = new ArrayList<>();
-    census.path("no_reply").forEach(n -> {
-      if (FactoriesCommand.wanted(only, n.asText())) silent.add(n.asText());
-    });
-    if (!silent.isEmpty()) {
-      spec.commandLine().getErr().println("no reply from: " + String.join(" ", silent));
-    }
-    return ExitCodes.OK;
+    long now = System.currentTimeMillis() / 1000;
+    return CensusListing.print(spec, admin, "/api/v1/machines", "machines", only, m -> line(m, now));
   }
 
   /** Vac's line for one slot; {@code now} is Unix seconds (for a Starting machine's age). */
