@@ -40,6 +40,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
+import org.vacuum.info.InfoRoutes;
 import org.vacuum.protocol.factory.FactoryProtocol.ClearDrain;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.protocol.factory.FactoryProtocol.CreateMachine;
@@ -63,7 +64,8 @@ import org.vacuum.space.Census;
  * POST|DELETE /factories/{name}/drain}, {@code GET /factories/{name}/machines}, {@code POST
  * /factories/{name}/machines} with {@code {"machinetype": "..."}} (201), {@code GET
  * /api/v1/machines[?factory=F]} (machines census), {@code GET /machines/{machine}}, {@code DELETE
- * /machines/{machine}[?reason=...]} (destroy).
+ * /machines/{machine}[?reason=...]} (destroy); VC3's information model under {@code /api/v1/users},
+ * {@code /projects}, ... ({@link InfoRoutes}).
  *
  * <p>Every answer of the API is JSON, errors included: {@code {"error": "..."}} with 400 for a bad
  * body (naming what is wrong), 404 for an unknown route or factory, 405 for a wrong method, 503
@@ -109,7 +111,8 @@ public final class AdminHttp extends AllDirectives {
   private Route api() {
     return pathPrefix("api", () -> pathPrefix("v1", () -> concat(
         pathPrefix("factories", this::factories),
-        pathPrefix("machines", this::machines))));
+        pathPrefix("machines", this::machines),
+        InfoRoutes.route(system))));
   }
 
   private Route factories() {

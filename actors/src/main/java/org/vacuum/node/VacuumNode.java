@@ -35,6 +35,7 @@ import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
 import org.vacuum.factory.FactoryHost;
 import org.vacuum.hypervisor.HypervisorException;
+import org.vacuum.info.InfoEntity;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
 import org.vacuum.slot.Slot;
 import org.vacuum.slot.SlotReconciliation;
@@ -125,6 +126,7 @@ public final class VacuumNode implements AutoCloseable {
     FactoryHost host = services == null ? null : services.host();
     Factory.init(system, settings, host);
     Slot.init(system, settings, host);
+    InfoEntity.init(system);
     if (services != null) {
       services.start(system);
     }

@@ -49,6 +49,25 @@ final class AdminClient {
         .PUT(HttpRequest.BodyPublishers.ofString(form)));
   }
 
+  /** Sends {@code body} as JSON with {@code method} (POST, PATCH, ...). */
+  Answer sendJson(String method, String path, JsonNode body) throws Failure {
+    return send(HttpRequest.newBuilder(uri(path))
+        .header("Content-Type", "application/json")
+        .method(method, HttpRequest.BodyPublishers.ofString(body.toString())));
+  }
+
+  Answer delete(String path) throws Failure {
+    return send(HttpRequest.newBuilder(uri(path)).DELETE());
+  }
+
+  /** The answer's JSON if its status is one of {@code ok}; else a {@link Failure} naming the error. */
+  JsonNode expect(Answer answer, String what, int... ok) throws Failure {
+    for (int status : ok) {
+      if (answer.status() == status && answer.json() != null) return answer.json();
+    }
+    throw new Failure(ExitCodes.FAILED, what + ": " + answer.status() + ": " + errorText(answer));
+  }
+
   /** GET that must answer 200 with JSON; anything else is a {@link Failure} naming the error. */
   JsonNode getJson(String path) throws Failure {
     Answer answer = get(path);

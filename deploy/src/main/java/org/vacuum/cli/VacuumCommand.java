@@ -29,6 +29,7 @@ final class VacuumCommand implements Runnable {
   /** The command line with vacuum's exit codes for usage errors and failures. */
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new VacuumCommand());
+    InfoCommand.addTo(cl);
     cl.setExitCodeExceptionMapper(e -> e instanceof AdminClient.Failure f ? f.exitCode
         : e instanceof CommandLine.ParameterException ? ExitCodes.USAGE : ExitCodes.FAILED);
     cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -122,6 +122,28 @@ class CliTest {
   }
 
   @Test
+  void vc3EntitiesAreCreatedListedAndShownFromTheCommandLine() throws Exception {
+    Run created = vacuum(Map.of("VACUUM_URL", url), "user", "create", "ada", "--set", "first=Ada",
+        "--set", "email=ada@example.org");
+    assertEquals(0, created.exit(), created.err());
+    assertTrue(created.out().contains("email"), created.out());
+    Run again = vacuum(Map.of("VACUUM_URL", url), "user", "create", "ada");
+    assertEquals(1, again.exit());
+    assertTrue(again.err().contains("creating user ada: 409"), again.err());
+    Run list = vacuum(Map.of("VACUUM_URL", url), "user", "list");
+    assertTrue(list.out().lines().anyMatch(l -> l.matches("ada\\s+new")), list.out());
+    Run show = vacuum(Map.of("VACUUM_URL", url), "user", "show", "ada", "--json");
+    JsonNode ada = new ObjectMapper().readTree(show.out());
+    assertEquals("Ada", ada.get("first").asText());
+    Run bad = vacuum(Map.of("VACUUM_URL", url), "nodeinfo", "create", "small", "--set", "cores=many");
+    assertEquals(1, bad.exit());
+    assertTrue(bad.err().contains("cores"), "the bad field is named: " + bad.err());
+    Run missing = vacuum(Map.of("VACUUM_URL", url), "cluster", "terminate", "nosuch");
+    assertEquals(1, missing.exit());
+    assertTrue(missing.err().contains("404"), missing.err());
+  }
+
+  @Test
   void nodeStatusSaysUpAndReady() throws Exception {
     Run run = vacuum(Map.of(), "node", "status", "--url", url);
     assertEquals(0, run.exit(), run.err());
