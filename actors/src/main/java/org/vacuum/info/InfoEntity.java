@@ -93,18 +93,20 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
 
   public static Behavior<Command> create(InfoKind kind, String name, Clock clock) {
     return Behaviors.withMdc(Command.class, Map.of("entity", kind.entityKey().name() + ":" + name),
-        Behaviors.setup(ctx -> new InfoEntity(kind, name, clock)));
+        Behaviors.setup(ctx -> new InfoEntity(kind, name, clock, InfoChanges.get(ctx.getSystem()))));
   }
 
   private final InfoKind kind;
   private final String name;
   private final Clock clock;
+  private final InfoChanges changes;
 
-  private InfoEntity(InfoKind kind, String name, Clock clock) {
+  private InfoEntity(InfoKind kind, String name, Clock clock, InfoChanges changes) {
     super(PersistenceId.of(kind.entityKey().name(), name));
     this.kind = kind;
     this.name = name;
     this.clock = clock;
+    this.changes = changes;
   }
 
   @Override
@@ -148,7 +150,7 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
       return Effect().reply(c.replyTo(), invalid(problems, state));
     }
     Created created = new Created(kind.key(), name, InfoKind.toText(kind.withDefaults(given)), c.by(), clock.instant());
-    return Effect().persist(created).thenReply(c.replyTo(), this::object);
+    return Effect().persist(created).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
   }
 
   private ReplyEffect<Event, State> onUpdate(State state, Update c) {
@@ -176,7 +178,7 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
       return Effect().reply(c.replyTo(), object(state));
     }
     Updated updated = new Updated(kind.key(), name, changed, state.version() + 1, c.by(), clock.instant());
-    return Effect().persist(updated).thenReply(c.replyTo(), this::object);
+    return Effect().persist(updated).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
   }
 
   private ReplyEffect<Event, State> onDelete(State state, Delete c) {
@@ -184,7 +186,9 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
       return Effect().reply(c.replyTo(), stale(state, c.expectedVersion()));
     }
     InfoObject last = object(state);
-    return Effect().persist(new Deleted(kind.key(), name, c.by(), clock.instant())).thenReply(c.replyTo(), s -> last);
+    return Effect().persist(new Deleted(kind.key(), name, c.by(), clock.instant()))
+        .thenRun(s -> changes.publish(kind, name))
+        .thenReply(c.replyTo(), s -> last);
   }
 
   /** An attribute's value as the object shows it: stored, else its default, as JSON text. */

@@ -32,6 +32,7 @@ import org.vacuum.admin.AdminHttp;
 import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumConfig.NodeConfig;
 import org.vacuum.config.VacuumSettings;
+import org.vacuum.allocation.AllocationLifecycle;
 import org.vacuum.factory.Factory;
 import org.vacuum.factory.FactoryHost;
 import org.vacuum.hypervisor.HypervisorException;
@@ -127,6 +128,9 @@ public final class VacuumNode implements AutoCloseable {
     Factory.init(system, settings, host);
     Slot.init(system, settings, host);
     InfoEntity.init(system);
+    if (system.settings().config().getBoolean("vacuum.vc3.lifecycles")) {
+      AllocationLifecycle.init(system);
+    }
     if (services != null) {
       services.start(system);
     }

@@ -44,7 +44,10 @@ class InfoApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node = TestNodes.start(TestNodes.settings("info", stateDir, TestNodes.freePort(), List.of()));
+    Map<String, Object> settings = new java.util.HashMap<>(TestNodes.settings("info", stateDir, TestNodes.freePort(), List.of()));
+    // The REST contract alone: no lifecycle changes the objects under the test.
+    settings.put("vacuum.vc3.lifecycles", "off");
+    node = TestNodes.start(settings);
   }
 
   @AfterAll

@@ -1,0 +1,129 @@
+package org.vacuum.it.ssh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vacuum.config.VacuumConfig;
+import org.vacuum.node.VacuumNode;
+
+/**
+ * An allocation's life as a VC3 user lives it, against a real OpenSSH sshd: create the resource and
+ * the allocation, read the public key vacuum issued, install it on the resource, ask to validate:
+ * the allocation is {@code ready}. An allocation whose key was not installed ends in {@code
+ * validation_failure}; installing the key and validating again makes it {@code ready}.
+ */
+class AllocationLifecycleTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  @Test
+  void validationLogsInWithTheIssuedKeyAndFailsWithoutIt() throws Exception {
+    Optional<String> skip = TestSshd.skipReason();
+    if (skip.isPresent()) {
+      System.out.println("AllocationLifecycleTest skipped: " + skip.get());
+      Assumptions.abort(skip.get());
+    }
+    Map<String, Object> s = new HashMap<>();
+    s.put("vacuum.factory-name", "al1.example.com");
+    s.put("vacuum.space", "vac01.example.com");
+    s.put("vacuum.state-dir", dir.resolve("state").toString());
+    s.put("vacuum.cluster-port", freePort());
+    s.put("vacuum.admin.port", 0);
+    s.put("vacuum.vac-conf.dir", dir.resolve("etc/vac.d").toString());
+    s.put("vacuum.vac-conf.file", dir.resolve("etc/vac.conf").toString());
+    s.put("vacuum.vac-conf.run-file", dir.resolve("run/vac.conf").toString());
+    s.put("vacuum.mjf.binds", List.of("127.0.0.1:0"));
+    s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
+    try (TestSshd sshd = TestSshd.start();
+        VacuumNode node = VacuumNode.start(VacuumConfig.load(Optional.empty(), s))) {
+      String url = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
+      send(url + "resources", "POST", Map.of("name", "login1", "accesstype", "batch", "accessmethod", "ssh",
+          "accessflavor", "fork", "accesshost", sshd.host(), "accessport", sshd.port()), 201);
+      for (String name : List.of("ada.login1", "bob.login1")) {
+        send(url + "allocations", "POST", Map.of("name", name, "resource", "login1",
+            "accountname", TestSshd.user()), 201);
+      }
+
+      JsonNode ada = await(url + "allocations/ada.login1", "configured");
+      assertEquals("ssh-rsa", ada.path("sectype").asText());
+      assertEquals("********", ada.path("privtoken").asText(), "the private key is never shown");
+      String publicKey = new String(Base64.getMimeDecoder().decode(ada.path("pubtoken").asText()),
+          StandardCharsets.UTF_8).strip();
+      assertTrue(publicKey.startsWith("ssh-rsa ") && publicKey.endsWith(" ada.login1"), publicKey);
+      sshd.authorize(publicKey);
+
+      send(url + "allocations/ada.login1", "PATCH", Map.of("action", "validate"), 200);
+      JsonNode ready = await(url + "allocations/ada.login1", "ready");
+      assertEquals("Allocation is ready to be used.", ready.path("state_reason").asText());
+      assertEquals("new", ready.path("action").asText(), "the validate action is consumed");
+
+      await(url + "allocations/bob.login1", "configured");
+      send(url + "allocations/bob.login1", "PATCH", Map.of("action", "validate"), 200);
+      JsonNode failed = await(url + "allocations/bob.login1", "validation_failure");
+      assertTrue(failed.path("state_reason").asText().contains("authentication refused"),
+          failed.path("state_reason").asText());
+
+      JsonNode bob = get(url + "allocations/bob.login1");
+      sshd.authorize(new String(Base64.getMimeDecoder().decode(bob.path("pubtoken").asText()),
+          StandardCharsets.UTF_8).strip());
+      send(url + "allocations/bob.login1", "PATCH", Map.of("action", "validate"), 200);
+      await(url + "allocations/bob.login1", "ready");
+    }
+  }
+
+  private static JsonNode await(String url, String state) throws Exception {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+    JsonNode current = get(url);
+    while (!state.equals(current.path("state").asText())) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("not " + state + " within 30 s: " + current.toPrettyString());
+      }
+      Thread.sleep(100);
+      current = get(url);
+    }
+    return current;
+  }
+
+  private static JsonNode get(String url) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return JSON.readTree(r.body());
+  }
+
+  private static JsonNode send(String url, String method, Map<String, ?> body, int expected) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(expected, r.statusCode(), method + " " + url + ": " + r.body());
+    return JSON.readTree(r.body());
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
