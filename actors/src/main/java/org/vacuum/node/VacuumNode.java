@@ -33,6 +33,7 @@ import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumConfig.NodeConfig;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.allocation.AllocationLifecycle;
+import org.vacuum.virtualcluster.VirtualClusterLifecycle;
 import org.vacuum.factory.Factory;
 import org.vacuum.factory.FactoryHost;
 import org.vacuum.hypervisor.HypervisorException;
@@ -130,6 +131,8 @@ public final class VacuumNode implements AutoCloseable {
     InfoEntity.init(system);
     if (system.settings().config().getBoolean("vacuum.vc3.lifecycles")) {
       AllocationLifecycle.init(system);
+      VirtualClusterLifecycle.init(system, settings, system.settings().config().getDuration("vacuum.vc3.tick"),
+          system.settings().config().getDuration("vacuum.vc3.pilot-refresh"));
     }
     if (services != null) {
       services.start(system);

@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 /**
  * The VC3 entities on the command line: {@code vacuum user|project|resource|nodeinfo|nodeset|
  * template|environment|allocation|cluster create|list|show}, plus {@code allocation validate} and
- * {@code cluster terminate|relaunch}, all over the admin API's {@code /api/v1/<kind>} routes.
+ * {@code cluster terminate|relaunch|resize}, all over the admin API's {@code /api/v1/<kind>} routes.
  * {@code --json} prints the node's JSON as it is.
  */
 final class InfoCommand {
@@ -54,6 +54,9 @@ final class InfoCommand {
       group.addSubcommand("show", new CommandLine(new Show(kind)));
       for (String action : kind.actions()) {
         group.addSubcommand(action, new CommandLine(new Action(kind, action)));
+      }
+      if (kind.word().equals("cluster")) {
+        group.addSubcommand("resize", new CommandLine(new Resize()));
       }
       vacuum.addSubcommand(kind.word(), group);
     }
@@ -167,6 +170,52 @@ final class InfoCommand {
       JsonNode updated = admin.client().expect(
           admin.client().sendJson("PATCH", "/api/v1/" + kind.path() + "/" + encode(name), body),
           action + " " + kind.word() + " " + name, 200);
+      print(spec.commandLine().getOut(), admin.json, updated);
+      return ExitCodes.OK;
+    }
+  }
+
+  /**
+   * {@code vacuum cluster resize NAME N}: sets the {@code node_number} of the cluster's worker
+   * nodeset (its template's only one that is not the head node, or the one named by {@code
+   * --nodeset}); the cluster's pilot queues follow at once.
+   */
+  @Command(mixinStandardHelpOptions = true, description = "Set how many workers the cluster has.")
+  static final class Resize implements Callable<Integer> {
+    @Mixin AdminOptions admin;
+    @Parameters(index = "0", paramLabel = "NAME") String name;
+    @Parameters(index = "1", paramLabel = "N") int workers;
+    @Option(names = "--nodeset", paramLabel = "NODESET", description = "The worker nodeset, if the template has several.")
+    String nodeset;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws AdminClient.Failure {
+      if (workers < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "N must be 0 or more, not " + workers);
+      }
+      AdminClient client = admin.client();
+      JsonNode cluster = client.expect(client.get("/api/v1/clusters/" + encode(name)), "cluster " + name, 200);
+      String template = cluster.path("cluster").asText(null);
+      if (template == null) {
+        throw new AdminClient.Failure(ExitCodes.FAILED, "cluster " + name + " has no template (attribute cluster)");
+      }
+      String target = nodeset;
+      if (target == null) {
+        List<String> candidates = new ArrayList<>();
+        for (JsonNode ns : client.expect(client.get("/api/v1/templates/" + encode(template)), "template " + template,
+            200).path("nodesets")) {
+          JsonNode n = client.expect(client.get("/api/v1/nodesets/" + encode(ns.asText())), "nodeset " + ns.asText(), 200);
+          if (!"head-node".equals(n.path("app_role").asText())) candidates.add(ns.asText());
+        }
+        if (candidates.size() != 1) {
+          throw new AdminClient.Failure(ExitCodes.FAILED, "cluster " + name + "'s template " + template + " has worker"
+              + " nodesets " + candidates + ": name one with --nodeset");
+        }
+        target = candidates.get(0);
+      }
+      JsonNode updated = client.expect(client.sendJson("PATCH", "/api/v1/nodesets/" + encode(target),
+          JSON.createObjectNode().put("node_number", workers)), "resizing nodeset " + target, 200);
       print(spec.commandLine().getOut(), admin.json, updated);
       return ExitCodes.OK;
     }

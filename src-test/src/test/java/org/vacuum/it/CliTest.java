@@ -138,6 +138,15 @@ class CliTest {
     Run bad = vacuum(Map.of("VACUUM_URL", url), "nodeinfo", "create", "small", "--set", "cores=many");
     assertEquals(1, bad.exit());
     assertTrue(bad.err().contains("cores"), "the bad field is named: " + bad.err());
+    assertEquals(0, vacuum(Map.of("VACUUM_URL", url), "nodeset", "create", "cliworkers", "--set", "node_number=3",
+        "--set", "app_type=workqueue", "--set", "app_role=worker-nodes").exit());
+    assertEquals(0, vacuum(Map.of("VACUUM_URL", url), "template", "create", "clitemplate",
+        "--set", "nodesets=[\"cliworkers\"]").exit());
+    assertEquals(0, vacuum(Map.of("VACUUM_URL", url), "cluster", "create", "clicluster",
+        "--set", "cluster=clitemplate").exit());
+    Run resized = vacuum(Map.of("VACUUM_URL", url), "cluster", "resize", "clicluster", "5", "--json");
+    assertEquals(0, resized.exit(), resized.err());
+    assertEquals(5, new ObjectMapper().readTree(resized.out()).get("node_number").asInt());
     Run missing = vacuum(Map.of("VACUUM_URL", url), "cluster", "terminate", "nosuch");
     assertEquals(1, missing.exit());
     assertTrue(missing.err().contains("404"), missing.err());
