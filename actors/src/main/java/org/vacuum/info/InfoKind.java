@@ -123,7 +123,7 @@ public enum InfoKind {
       user("project", Type.STRING),
       // The generated factory configuration embeds the head node's secret and the allocations' keys.
       system("queuesconf", Type.STRING).masked(), system("authconf", Type.STRING).masked(),
-      system("headnode", Type.STRING), user("policy", Type.STRING).defaults(text("static-balanced")),
+      system("headnode", Type.STRING), user("policy", Type.STRING).oneOf("static-balanced", "demand").defaults(text("static-balanced")),
       user("allocations", Type.LIST), user("environments", Type.LIST), user("cluster", Type.STRING),
       system("statusraw", Type.OBJECT), system("statusinfo", Type.OBJECT), user("description", Type.STRING),
       user("displayname", Type.STRING), user("url", Type.STRING), user("docurl", Type.STRING),

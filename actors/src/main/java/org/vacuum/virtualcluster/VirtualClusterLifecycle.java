@@ -56,7 +56,8 @@ import org.vacuum.virtualcluster.VirtualClusterTransitions.State;
 /**
  * Drives every virtual cluster (VC3's request) through its lifecycle (reference/vc3.md §2.4–2.6;
  * the decisions are {@link VirtualClusterTransitions}', {@link HeadNodeTransitions}' and {@link
- * StaticBalancedPolicy}'s): validates a new cluster, starts its head node, keeps one {@link
+ * StaticBalancedPolicy}'s, or {@link DemandPolicy}'s when the cluster's {@code policy} is {@code
+ * demand}): validates a new cluster, starts its head node, keeps one {@link
  * PilotQueue} per worker nodeset × allocation at the policy's target, follows the workers, and on
  * {@code terminate} (or expiry) retires every pilot, stops the head node and ends {@code
  * terminated}; {@code relaunch} starts it again.
@@ -293,8 +294,11 @@ public final class VirtualClusterLifecycle {
     }
     CompletionStage<?> stored = info.systemUpdate(InfoKind.VIRTUAL_CLUSTER, name, changes, null);
     if (out.state().generatesQueues() || state.generatesQueues()) {
-      List<StaticBalancedPolicy.QueueTarget> targets = StaticBalancedPolicy.targets(policyNodesets, allocations,
-          out.state().generatesQueues() ? out.state() : State.TERMINATING);
+      State sizing = out.state().generatesQueues() ? out.state() : State.TERMINATING;
+      List<StaticBalancedPolicy.QueueTarget> targets = "demand".equals(InfoKind.VIRTUAL_CLUSTER.text(c, "policy"))
+          && runtime.manager != null
+          ? demandTargets(policyNodesets, allocations, sizing, runtime.manager)
+          : StaticBalancedPolicy.targets(policyNodesets, allocations, sizing);
       stored = stored.thenCompose(x -> configureQueues(v, runtime, workers, targets));
     }
     return stored.thenAccept(x -> {
@@ -303,6 +307,14 @@ public final class VirtualClusterLifecycle {
         self.tell(new Evaluate(name));
       }
     });
+  }
+
+  /** The demand policy's targets from what the head node's manager reports now. */
+  private static List<StaticBalancedPolicy.QueueTarget> demandTargets(List<StaticBalancedPolicy.Nodeset> nodesets,
+      List<String> allocations, State state, WorkQueueManager manager) {
+    var status = manager.status();
+    return DemandPolicy.targets(nodesets, allocations, state,
+        new DemandPolicy.Demand(status.tasksRunning(), status.tasksWaiting()), 1);
   }
 
   /** Sends every queue of the cluster its target and configuration. */
