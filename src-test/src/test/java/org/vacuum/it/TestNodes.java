@@ -21,13 +21,13 @@ import org.vacuum.node.StartupException;
 import org.vacuum.node.VacuumNode;
 
 /** Helpers for tests that run real nodes: free ports, node configs, HTTP, waiting with a deadline. */
-final class TestNodes {
+public final class TestNodes {
 
-  static final String SPACE = "vac01.example.com";
+  public static final String SPACE = "vac01.example.com";
 
   private TestNodes() {}
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     } catch (IOException e) {
@@ -36,7 +36,7 @@ final class TestNodes {
   }
 
   /** Settings for a node named {@code name}.example.com on free ports, H2 unless extra says otherwise. */
-  static Map<String, Object> settings(String name, Path stateDir, int clusterPort, List<String> seeds) {
+  public static Map<String, Object> settings(String name, Path stateDir, int clusterPort, List<String> seeds) {
     Map<String, Object> s = new HashMap<>();
     s.put("vacuum.factory-name", name + ".example.com");
     s.put("vacuum.space", SPACE);
@@ -56,22 +56,22 @@ final class TestNodes {
     return s;
   }
 
-  static NodeConfig config(Map<String, Object> settings) {
+  public static NodeConfig config(Map<String, Object> settings) {
     return VacuumConfig.load(Optional.empty(), settings);
   }
 
-  static VacuumNode start(Map<String, Object> settings) throws StartupException {
+  public static VacuumNode start(Map<String, Object> settings) throws StartupException {
     return VacuumNode.start(config(settings));
   }
 
-  static HttpResponse<String> get(VacuumNode node, String path) throws Exception {
+  public static HttpResponse<String> get(VacuumNode node, String path) throws Exception {
     return HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   /** POSTs {@code body} (or nothing, if null) to the node's admin HTTP. */
-  static HttpResponse<String> post(VacuumNode node, String path, String body) throws Exception {
+  public static HttpResponse<String> post(VacuumNode node, String path, String body) throws Exception {
     return HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path))
             .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
@@ -80,7 +80,7 @@ final class TestNodes {
   }
 
   /** Waits until the condition holds, failing with {@code what} after {@code limit}. */
-  static void await(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
+  public static void await(Duration limit, String what, BooleanSupplier condition) throws InterruptedException {
     Instant deadline = Instant.now().plus(limit);
     while (!condition.getAsBoolean()) {
       if (Instant.now().isAfter(deadline)) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,14 +14,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.config.VacuumConfig;
+import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 
 /**
@@ -44,19 +42,9 @@ class AllocationLifecycleTest {
       System.out.println("AllocationLifecycleTest skipped: " + skip.get());
       Assumptions.abort(skip.get());
     }
-    Map<String, Object> s = new HashMap<>();
-    s.put("vacuum.factory-name", "al1.example.com");
-    s.put("vacuum.space", "vac01.example.com");
-    s.put("vacuum.state-dir", dir.resolve("state").toString());
-    s.put("vacuum.cluster-port", freePort());
-    s.put("vacuum.admin.port", 0);
-    s.put("vacuum.vac-conf.dir", dir.resolve("etc/vac.d").toString());
-    s.put("vacuum.vac-conf.file", dir.resolve("etc/vac.conf").toString());
-    s.put("vacuum.vac-conf.run-file", dir.resolve("run/vac.conf").toString());
-    s.put("vacuum.mjf.binds", List.of("127.0.0.1:0"));
-    s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
+    Map<String, Object> s = TestNodes.settings("al1", dir.resolve("state"), TestNodes.freePort(), List.of());
     try (TestSshd sshd = TestSshd.start();
-        VacuumNode node = VacuumNode.start(VacuumConfig.load(Optional.empty(), s))) {
+        VacuumNode node = TestNodes.start(s)) {
       String url = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
       send(url + "resources", "POST", Map.of("name", "login1", "accesstype", "batch", "accessmethod", "ssh",
           "accessflavor", "fork", "accesshost", sshd.host(), "accessport", sshd.port()), 201);
@@ -121,9 +109,4 @@ class AllocationLifecycleTest {
     return JSON.readTree(r.body());
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 }

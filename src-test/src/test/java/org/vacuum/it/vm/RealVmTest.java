@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,14 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.config.VacuumConfig;
+import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 
 /**
@@ -49,7 +47,7 @@ class RealVmTest {
       System.out.println("RealVmTest skipped: " + skip.get());
       Assumptions.abort(skip.get());
     }
-    int mjfPort = freePort();
+    int mjfPort = TestNodes.freePort();
     Path image = TinyVm.buildImage(dir.resolve("image"), "http://" + TinyVm.HOST_FROM_GUEST + ":" + mjfPort);
     Path blank = dir.resolve("blank.img");
     Files.write(blank, new byte[1 << 20]);
@@ -71,17 +69,9 @@ class RealVmTest {
         max_wallclock_seconds = 3600
         """.formatted(blank, image));
 
-    Map<String, Object> s = new HashMap<>();
-    s.put("vacuum.factory-name", "vm1.example.com");
-    s.put("vacuum.space", "vac01.example.com");
-    s.put("vacuum.state-dir", state.toString());
-    s.put("vacuum.cluster-port", freePort());
-    s.put("vacuum.admin.port", 0);
+    Map<String, Object> s = TestNodes.settings("vm1", state, TestNodes.freePort(), List.of());
     s.put("vacuum.slots", 2);
     s.put("vacuum.total-processors", 2);
-    s.put("vacuum.vac-conf.dir", state.resolve("etc/vac.d").toString());
-    s.put("vacuum.vac-conf.file", state.resolve("etc/vac.conf").toString());
-    s.put("vacuum.vac-conf.run-file", state.resolve("run/vac.conf").toString());
     s.put("vacuum.hypervisor.uri", TinyVm.libvirtUri());
     s.put("vacuum.hypervisor.network", "user");
     // KVM may exist and still fail (nested virtualisation): the test boots under TCG, as DESIGN §9 plans.
@@ -89,9 +79,8 @@ class RealVmTest {
     s.put("vacuum.mjf.binds", List.of("127.0.0.1:" + mjfPort));
     s.put("vacuum.slot.check-interval", "1s");
     s.put("vacuum.slot.shutdown-grace", "2s");
-    s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
 
-    try (VacuumNode node = VacuumNode.start(VacuumConfig.load(Optional.empty(), s))) {
+    try (VacuumNode node = TestNodes.start(s)) {
       assertEquals("vm1-00.example.com", create(node, "idle").path("machine").asText());
       JsonNode tiny = create(node, "tiny");
       assertEquals("vm1-01.example.com", tiny.path("machine").asText());
@@ -149,9 +138,4 @@ class RealVmTest {
     return JSON.readTree(r.body());
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

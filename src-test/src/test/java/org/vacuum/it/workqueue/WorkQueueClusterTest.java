@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,17 +15,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vacuum.allocation.AllocationKeys;
-import org.vacuum.config.VacuumConfig;
+import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 
 /**
@@ -51,20 +48,10 @@ class WorkQueueClusterTest {
       Assumptions.abort(why);
     }
     Path state = dir.resolve("state");
-    Map<String, Object> s = new HashMap<>();
-    s.put("vacuum.factory-name", "vc1.example.com");
-    s.put("vacuum.space", "vac01.example.com");
-    s.put("vacuum.state-dir", state.toString());
-    s.put("vacuum.cluster-port", freePort());
-    s.put("vacuum.admin.port", 0);
-    s.put("vacuum.vac-conf.dir", dir.resolve("etc/vac.d").toString());
-    s.put("vacuum.vac-conf.file", dir.resolve("etc/vac.conf").toString());
-    s.put("vacuum.vac-conf.run-file", dir.resolve("run/vac.conf").toString());
-    s.put("vacuum.mjf.binds", List.of("127.0.0.1:0"));
+    Map<String, Object> s = TestNodes.settings("vc1", state, TestNodes.freePort(), List.of());
     s.put("vacuum.vc3.tick", "1s");
     s.put("vacuum.vc3.pilot-refresh", "1s");
-    s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
-    try (VacuumNode node = VacuumNode.start(VacuumConfig.load(Optional.empty(), s))) {
+    try (VacuumNode node = TestNodes.start(s)) {
       String api = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
       send(api + "users", "POST", Map.of("name", "ada", "first", "Ada",
           "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()), 201);
@@ -184,9 +171,4 @@ class WorkQueueClusterTest {
     return JSON.readTree(r.body());
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 }
