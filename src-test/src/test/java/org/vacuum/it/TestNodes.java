@@ -1,5 +1,7 @@
 package org.vacuum.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -22,6 +24,8 @@ import org.vacuum.node.VacuumNode;
 
 /** Helpers for tests that run real nodes: free ports, node configs, HTTP, waiting with a deadline. */
 public final class TestNodes {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   public static final String SPACE = "vac01.example.com";
 
@@ -77,6 +81,53 @@ public final class TestNodes {
             .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** GETs a JSON object that must answer 200; anything else fails the test, naming the URL. */
+  public static JsonNode getJson(String url) {
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new AssertionError("GET " + url + " answered " + r.statusCode() + ": " + r.body());
+      }
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted: GET " + url, e);
+    }
+  }
+
+  /** Sends {@code body} as JSON with {@code method}, asserts the status, and returns the JSON object answered. */
+  public static JsonNode sendJson(String url, String method, Map<String, ?> body, int expected) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != expected) {
+      throw new AssertionError(method + " " + url + " answered " + r.statusCode() + ", not " + expected + ": " + r.body());
+    }
+    JsonNode answer = JSON.readTree(r.body());
+    if (!answer.isObject()) {
+      throw new AssertionError(method + " " + url + " answered something other than a JSON object: " + r.body());
+    }
+    return answer;
+  }
+
+  /** Waits until the object at {@code url} is in {@code state}; fails with the object after {@code limit}. */
+  public static JsonNode awaitState(String url, String state, Duration limit) throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
+    JsonNode current = getJson(url);
+    while (!state.equals(current.path("state").asText())) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("not " + state + " within " + limit.toSeconds() + " s: " + current.toPrettyString());
+      }
+      Thread.sleep(100);
+      current = getJson(url);
+    }
+    return current;
   }
 
   /** Waits until the condition holds, failing with {@code what} after {@code limit}. */

@@ -4,15 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +25,6 @@ import org.vacuum.node.VacuumNode;
  */
 class AllocationLifecycleTest {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
 
@@ -46,14 +39,14 @@ class AllocationLifecycleTest {
     try (TestSshd sshd = TestSshd.start();
         VacuumNode node = TestNodes.start(s)) {
       String url = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
-      send(url + "resources", "POST", Map.of("name", "login1", "accesstype", "batch", "accessmethod", "ssh",
+      TestNodes.sendJson(url + "resources", "POST", Map.of("name", "login1", "accesstype", "batch", "accessmethod", "ssh",
           "accessflavor", "fork", "accesshost", sshd.host(), "accessport", sshd.port()), 201);
       for (String name : List.of("ada.login1", "bob.login1")) {
-        send(url + "allocations", "POST", Map.of("name", name, "resource", "login1",
+        TestNodes.sendJson(url + "allocations", "POST", Map.of("name", name, "resource", "login1",
             "accountname", TestSshd.user()), 201);
       }
 
-      JsonNode ada = await(url + "allocations/ada.login1", "configured");
+      JsonNode ada = TestNodes.awaitState(url + "allocations/ada.login1", "configured", Duration.ofSeconds(30));
       assertEquals("ssh-rsa", ada.path("sectype").asText());
       assertEquals("********", ada.path("privtoken").asText(), "the private key is never shown");
       String publicKey = new String(Base64.getMimeDecoder().decode(ada.path("pubtoken").asText()),
@@ -61,52 +54,22 @@ class AllocationLifecycleTest {
       assertTrue(publicKey.startsWith("ssh-rsa ") && publicKey.endsWith(" ada.login1"), publicKey);
       sshd.authorize(publicKey);
 
-      send(url + "allocations/ada.login1", "PATCH", Map.of("action", "validate"), 200);
-      JsonNode ready = await(url + "allocations/ada.login1", "ready");
+      TestNodes.sendJson(url + "allocations/ada.login1", "PATCH", Map.of("action", "validate"), 200);
+      JsonNode ready = TestNodes.awaitState(url + "allocations/ada.login1", "ready", Duration.ofSeconds(30));
       assertEquals("Allocation is ready to be used.", ready.path("state_reason").asText());
       assertEquals("new", ready.path("action").asText(), "the validate action is consumed");
 
-      await(url + "allocations/bob.login1", "configured");
-      send(url + "allocations/bob.login1", "PATCH", Map.of("action", "validate"), 200);
-      JsonNode failed = await(url + "allocations/bob.login1", "validation_failure");
+      TestNodes.awaitState(url + "allocations/bob.login1", "configured", Duration.ofSeconds(30));
+      TestNodes.sendJson(url + "allocations/bob.login1", "PATCH", Map.of("action", "validate"), 200);
+      JsonNode failed = TestNodes.awaitState(url + "allocations/bob.login1", "validation_failure", Duration.ofSeconds(30));
       assertTrue(failed.path("state_reason").asText().contains("authentication refused"),
           failed.path("state_reason").asText());
 
-      JsonNode bob = get(url + "allocations/bob.login1");
+      JsonNode bob = TestNodes.getJson(url + "allocations/bob.login1");
       sshd.authorize(new String(Base64.getMimeDecoder().decode(bob.path("pubtoken").asText()),
           StandardCharsets.UTF_8).strip());
-      send(url + "allocations/bob.login1", "PATCH", Map.of("action", "validate"), 200);
-      await(url + "allocations/bob.login1", "ready");
+      TestNodes.sendJson(url + "allocations/bob.login1", "PATCH", Map.of("action", "validate"), 200);
+      TestNodes.awaitState(url + "allocations/bob.login1", "ready", Duration.ofSeconds(30));
     }
   }
-
-  private static JsonNode await(String url, String state) throws Exception {
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-    JsonNode current = get(url);
-    while (!state.equals(current.path("state").asText())) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("not " + state + " within 30 s: " + current.toPrettyString());
-      }
-      Thread.sleep(100);
-      current = get(url);
-    }
-    return current;
-  }
-
-  private static JsonNode get(String url) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), r.body());
-    return JSON.readTree(r.body());
-  }
-
-  private static JsonNode send(String url, String method, Map<String, ?> body, int expected) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-            .header("Content-Type", "application/json")
-            .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(expected, r.statusCode(), method + " " + url + ": " + r.body());
-    return JSON.readTree(r.body());
-  }
-
 }

@@ -1,13 +1,7 @@
 package org.vacuum.it.ssh;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +10,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +25,6 @@ import org.vacuum.node.VacuumNode;
  */
 class SshClusterTest {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PAYLOAD = "sleep 301";
 
   @TempDir Path dir;
@@ -49,33 +41,33 @@ class SshClusterTest {
     s.put("vacuum.vc3.pilot-refresh", "1s");
     try (TestSshd sshd = TestSshd.start(); VacuumNode node = TestNodes.start(s)) {
       String api = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
-      send(api + "resources", "POST", Map.of("name", "login1", "accesstype", "batch", "accessmethod", "ssh",
+      TestNodes.sendJson(api + "resources", "POST", Map.of("name", "login1", "accesstype", "batch", "accessmethod", "ssh",
           "accessflavor", "fork", "accesshost", sshd.host(), "accessport", sshd.port(),
           "scratchdir", dir.resolve("scratch").toString()), 201);
-      send(api + "allocations", "POST", Map.of("name", "ada.login1", "resource", "login1",
+      TestNodes.sendJson(api + "allocations", "POST", Map.of("name", "ada.login1", "resource", "login1",
           "accountname", TestSshd.user()), 201);
-      JsonNode configured = await(() -> get(api + "allocations/ada.login1"), "configured");
+      JsonNode configured = TestNodes.awaitState(api + "allocations/ada.login1", "configured", Duration.ofSeconds(60));
       sshd.authorize(new String(Base64.getMimeDecoder().decode(configured.path("pubtoken").asText()),
           StandardCharsets.UTF_8).strip());
-      send(api + "allocations/ada.login1", "PATCH", Map.of("action", "validate"), 200);
-      await(() -> get(api + "allocations/ada.login1"), "ready");
+      TestNodes.sendJson(api + "allocations/ada.login1", "PATCH", Map.of("action", "validate"), 200);
+      TestNodes.awaitState(api + "allocations/ada.login1", "ready", Duration.ofSeconds(60));
 
-      send(api + "users", "POST", Map.of("name", "ada", "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()),
+      TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada", "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()),
           201);
-      send(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
+      TestNodes.sendJson(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
           "allocations", List.of("ada.login1")), 201);
-      send(api + "environments", "POST", Map.of("name", "sleeper", "command", PAYLOAD,
+      TestNodes.sendJson(api + "environments", "POST", Map.of("name", "sleeper", "command", PAYLOAD,
           "envmap", Map.of("GREETING", "hello")), 201);
-      send(api + "nodesets", "POST", Map.of("name", "workers", "node_number", 2, "app_type", "generic",
+      TestNodes.sendJson(api + "nodesets", "POST", Map.of("name", "workers", "node_number", 2, "app_type", "generic",
           "app_role", "worker-nodes", "environment", "sleeper"), 201);
-      send(api + "templates", "POST", Map.of("name", "t1", "nodesets", List.of("workers")), 201);
-      send(api + "clusters", "POST", Map.of("name", "sc", "owner", "ada", "project", "p1",
+      TestNodes.sendJson(api + "templates", "POST", Map.of("name", "t1", "nodesets", List.of("workers")), 201);
+      TestNodes.sendJson(api + "clusters", "POST", Map.of("name", "sc", "owner", "ada", "project", "p1",
           "allocations", List.of("ada.login1"), "cluster", "t1"), 201);
 
-      await(() -> get(api + "clusters/sc"), "running");
+      TestNodes.awaitState(api + "clusters/sc", "running", Duration.ofSeconds(60));
       awaitCount(2);
-      send(api + "clusters/sc", "PATCH", Map.of("action", "terminate"), 200);
-      await(() -> get(api + "clusters/sc"), "terminated");
+      TestNodes.sendJson(api + "clusters/sc", "PATCH", Map.of("action", "terminate"), 200);
+      TestNodes.awaitState(api + "clusters/sc", "terminated", Duration.ofSeconds(60));
       awaitCount(0);
     }
   }
@@ -95,38 +87,5 @@ class SshClusterTest {
     return ProcessHandle.allProcesses()
         .filter(p -> p.info().commandLine().orElse("").matches("(/usr)?(/bin/)?sleep 301"))
         .count();
-  }
-
-  private static JsonNode await(Supplier<JsonNode> object, String state) throws Exception {
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-    JsonNode current = object.get();
-    while (!state.equals(current.path("state").asText())) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("not " + state + " within 60 s: " + current.toPrettyString());
-      }
-      Thread.sleep(200);
-      current = object.get();
-    }
-    return current;
-  }
-
-  private static JsonNode get(String url) {
-    try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, r.statusCode(), url + ": " + r.body());
-      return JSON.readTree(r.body());
-    } catch (Exception e) {
-      throw new AssertionError("GET " + url + ": " + e, e);
-    }
-  }
-
-  private static JsonNode send(String url, String method, Map<String, ?> body, int expected) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-            .header("Content-Type", "application/json")
-            .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(expected, r.statusCode(), method + " " + url + ": " + r.body());
-    return JSON.readTree(r.body());
   }
 }

@@ -1,7 +1,6 @@
 package org.vacuum.it.workqueue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -53,37 +52,35 @@ class WorkQueueClusterTest {
     s.put("vacuum.vc3.pilot-refresh", "1s");
     try (VacuumNode node = TestNodes.start(s)) {
       String api = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
-      send(api + "users", "POST", Map.of("name", "ada", "first", "Ada",
+      TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada", "first", "Ada",
           "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()), 201);
-      send(api + "resources", "POST", Map.of("name", "here", "accesstype", "local", "accessmethod", "local"), 201);
-      send(api + "allocations", "POST", Map.of("name", "ada.here", "resource", "here", "accountname", "root"), 201);
-      send(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
+      TestNodes.sendJson(api + "resources", "POST", Map.of("name", "here", "accesstype", "local", "accessmethod", "local"), 201);
+      TestNodes.sendJson(api + "allocations", "POST", Map.of("name", "ada.here", "resource", "here", "accountname", "root"), 201);
+      TestNodes.sendJson(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
           "allocations", List.of("ada.here")), 201);
-      send(api + "nodesets", "POST", Map.of("name", "workers", "node_number", 3, "app_type", "workqueue",
+      TestNodes.sendJson(api + "nodesets", "POST", Map.of("name", "workers", "node_number", 3, "app_type", "workqueue",
           "app_role", "worker-nodes", "app_killorder", "newest"), 201);
-      send(api + "templates", "POST", Map.of("name", "wq", "nodesets", List.of("workers")), 201);
-      send(api + "clusters", "POST", Map.of("name", "wq1", "owner", "ada", "project", "p1",
+      TestNodes.sendJson(api + "templates", "POST", Map.of("name", "wq", "nodesets", List.of("workers")), 201);
+      TestNodes.sendJson(api + "clusters", "POST", Map.of("name", "wq1", "owner", "ada", "project", "p1",
           "allocations", List.of("ada.here"), "cluster", "wq"), 201);
 
       Path status = state.resolve("headnodes/wq1/status.json");
       await(Duration.ofSeconds(90), "3 workers connected to the head node", () -> workers(status) == 3,
-          () -> get(api + "clusters/wq1").toPrettyString());
-      await(Duration.ofSeconds(30), "the cluster is running", () -> "running".equals(
-          get(api + "clusters/wq1").path("state").asText()), () -> get(api + "clusters/wq1").toPrettyString());
-      JsonNode head = get(api + "nodesets/headnode-for-wq1");
+          () -> TestNodes.getJson(api + "clusters/wq1").toPrettyString());
+      TestNodes.awaitState(api + "clusters/wq1", "running", Duration.ofSeconds(30));
+      JsonNode head = TestNodes.getJson(api + "nodesets/headnode-for-wq1");
       assertEquals("running", head.path("state").asText(), head.toPrettyString());
       assertEquals("127.0.0.1", head.path("app_host").asText());
 
       List<Path> pilots = sandboxes(state.resolve("pilots/wq1.workers.ada.here"));
       assertEquals(3, pilots.size(), "three pilots: " + pilots);
-      send(api + "nodesets/workers", "PATCH", Map.of("node_number", 1), 200);
+      TestNodes.sendJson(api + "nodesets/workers", "PATCH", Map.of("node_number", 1), 200);
       await(Duration.ofSeconds(60), "1 worker left", () -> workers(status) == 1 && alivePilots(pilots).size() == 1,
           () -> "alive: " + alivePilots(pilots));
       assertEquals(List.of(pilots.get(0)), alivePilots(pilots), "killorder newest keeps the oldest pilot");
 
-      send(api + "clusters/wq1", "PATCH", Map.of("action", "terminate"), 200);
-      await(Duration.ofSeconds(60), "the cluster is terminated", () -> "terminated".equals(
-          get(api + "clusters/wq1").path("state").asText()), () -> get(api + "clusters/wq1").toPrettyString());
+      TestNodes.sendJson(api + "clusters/wq1", "PATCH", Map.of("action", "terminate"), 200);
+      TestNodes.awaitState(api + "clusters/wq1", "terminated", Duration.ofSeconds(60));
       await(Duration.ofSeconds(15), "no worker or manager process left",
           () -> processes(c -> c.contains("work_queue_worker") || c.contains(state.resolve("headnodes").toString()))
               .isEmpty(), () -> String.valueOf(processes(c -> c.contains("work_queue"))));
@@ -149,26 +146,8 @@ class WorkQueueClusterTest {
     }
   }
 
-  private static JsonNode get(String url) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), url + ": " + r.body());
-    return JSON.readTree(r.body());
-  }
-
   private static int status(String url) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
         HttpResponse.BodyHandlers.ofString()).statusCode();
   }
-
-  private static JsonNode send(String url, String method, Map<String, ?> body, int expected) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-            .header("Content-Type", "application/json")
-            .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(expected, r.statusCode(), method + " " + url + ": " + r.body());
-    assertTrue(r.body().startsWith("{"), r.body());
-    return JSON.readTree(r.body());
-  }
-
 }
