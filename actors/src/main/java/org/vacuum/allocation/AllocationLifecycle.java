@@ -3,12 +3,10 @@ package org.vacuum.allocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -30,6 +28,7 @@ import org.vacuum.allocation.AllocationTransitions.Outcome;
 import org.vacuum.allocation.AllocationTransitions.State;
 import org.vacuum.allocation.AllocationTransitions.Validation;
 import org.vacuum.config.VacuumSettings;
+import org.vacuum.info.Evaluations;
 import org.vacuum.info.InfoChanges;
 import org.vacuum.info.InfoEntities;
 import org.vacuum.info.InfoKind;
@@ -73,9 +72,8 @@ public final class AllocationLifecycle {
   private final InfoEntities info;
   private final SshValidator validator;
   private final Executor blocking;
-  // Evaluations in flight, those asked for meanwhile, and validation results not yet evaluated.
-  private final Set<String> running = new HashSet<>();
-  private final Set<String> again = new HashSet<>();
+  // One evaluation per allocation at a time, and the validation results not yet evaluated.
+  private final Evaluations evaluations = new Evaluations();
   private final Map<String, SshValidator.Result> results = new HashMap<>();
 
   private AllocationLifecycle(ActorContext<Message> ctx, SshValidator validator) {
@@ -132,8 +130,7 @@ public final class AllocationLifecycle {
           if (e.failure() != null) {
             ctx.getLog().warn("allocation {}: {}", e.allocation(), InfoEntities.unwrap(e.failure()).toString());
           }
-          running.remove(e.allocation());
-          if (again.remove(e.allocation())) {
+          if (evaluations.finished(e.allocation())) {
             evaluate(e.allocation());
           }
           return Behaviors.same();
@@ -152,8 +149,7 @@ public final class AllocationLifecycle {
   }
 
   private void evaluate(String allocation) {
-    if (!running.add(allocation)) {
-      again.add(allocation);
+    if (!evaluations.start(allocation)) {
       return;
     }
     SshValidator.Result result = results.remove(allocation);

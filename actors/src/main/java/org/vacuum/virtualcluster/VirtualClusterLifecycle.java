@@ -10,7 +10,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vacuum.allocation.AllocationKeys;
 import org.vacuum.config.VacuumSettings;
+import org.vacuum.info.Evaluations;
 import org.vacuum.info.InfoChanges;
 import org.vacuum.info.InfoEntities;
 import org.vacuum.info.InfoKind;
@@ -101,8 +101,7 @@ public final class VirtualClusterLifecycle {
   private final InfoEntities info;
   private final ClusterSharding sharding;
   private final Path headNodeRoot;
-  private final Set<String> running = new HashSet<>();
-  private final Set<String> again = new HashSet<>();
+  private final Evaluations evaluations = new Evaluations();
   private final Map<String, HeadNodeRuntime> headNodes = new HashMap<>();
 
   private VirtualClusterLifecycle(ActorContext<Message> ctx, Path stateDir) {
@@ -155,8 +154,7 @@ public final class VirtualClusterLifecycle {
           if (e.failure() != null) {
             log.warn("virtual cluster {}: {}", e.cluster(), InfoEntities.unwrap(e.failure()).toString());
           }
-          running.remove(e.cluster());
-          if (again.remove(e.cluster())) {
+          if (evaluations.finished(e.cluster())) {
             evaluate(e.cluster());
           }
           return Behaviors.same();
@@ -179,8 +177,7 @@ public final class VirtualClusterLifecycle {
   }
 
   private void evaluate(String cluster) {
-    if (!running.add(cluster)) {
-      again.add(cluster);
+    if (!evaluations.start(cluster)) {
       return;
     }
     HeadNodeRuntime runtime = headNodes.computeIfAbsent(cluster, k -> new HeadNodeRuntime());
