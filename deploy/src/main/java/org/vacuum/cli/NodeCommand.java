@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumConfig.NodeConfig;
 import org.vacuum.node.StartupException;
@@ -80,8 +81,26 @@ final class NodeCommand implements Runnable {
           node.settings().factoryName(), node.settings().space(),
           node.settings().journal().name().toLowerCase(), node.settings().adminUrl());
       out.flush();
+      // On SIGTERM the JVM exits as soon as its shutdown hooks are done, maybe before this thread
+      // runs again: a hook of our own says the node stopped, since the JVM waits for every hook.
+      Thread stoppedLine = new Thread(() -> {
+        try {
+          node.whenTerminated().toCompletableFuture().get(2, TimeUnit.MINUTES);
+        } catch (Exception e) {
+          // stopped or not, the process ends now
+        }
+        out.println("vacuum node stopped");
+        out.flush();
+      }, "vacuum-node-stopped");
+      Runtime.getRuntime().addShutdownHook(stoppedLine);
       node.whenTerminated().toCompletableFuture().join();
+      try {
+        Runtime.getRuntime().removeShutdownHook(stoppedLine);
+      } catch (IllegalStateException shuttingDown) {
+        return ExitCodes.OK; // the hook says it
+      }
       out.println("vacuum node stopped");
+      out.flush();
       return ExitCodes.OK;
     }
 
