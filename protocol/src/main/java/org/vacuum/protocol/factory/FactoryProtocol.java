@@ -21,7 +21,8 @@ public final class FactoryProtocol {
 
   /** What a {@code Factory} entity accepts. */
   public sealed interface Command extends CborSerializable
-      permits Register, SetDrain, ClearDrain, FactoryQuery, Heartbeat, CreateMachine, MachinesQuery, SlotChanged,
+      permits Register, SetDrain, ClearDrain, FactoryQuery, Heartbeat, CreateMachine, MachinesQuery, MachinetypesQuery,
+          SlotChanged,
           SlotsReconciled, ConfigChanged, DecisionTick, CreationResult {}
 
   /**
@@ -60,6 +61,15 @@ public final class FactoryProtocol {
 
   /** The answer to {@link MachinesQuery}: one {@code machine_status} per slot, in slot order. */
   public record Machines(List<MachineStatus> machines) implements CborSerializable {}
+
+  /**
+   * VacQuery's {@code machinetypes_query}: one {@code machinetype_status} per configured
+   * machinetype of this factory, answered from memory.
+   */
+  public record MachinetypesQuery(ActorRef<StatusReply<Machinetypes>> replyTo) implements Command {}
+
+  /** The answer to {@link MachinetypesQuery}, in the order of the configuration. */
+  public record Machinetypes(List<MachinetypeStatus> machinetypes) implements CborSerializable {}
 
   /** A slot of this factory tells its new state (no answer). */
   public record SlotChanged(MachineStatus status) implements Command {}
