@@ -65,7 +65,7 @@ final class NodeCommand implements Runnable {
       if (!seeds.isEmpty()) overrides.put("vacuum.seed-nodes", seeds);
       NodeConfig nodeConfig;
       try {
-        nodeConfig = VacuumConfig.load(configFile(), overrides);
+        nodeConfig = VacuumConfig.load(configFile(config), overrides);
       } catch (ConfigException e) {
         err.println("vacuum: bad configuration: " + e.getMessage());
         return ExitCodes.FAILED;
@@ -104,8 +104,9 @@ final class NodeCommand implements Runnable {
       return ExitCodes.OK;
     }
 
-    private Optional<Path> configFile() {
-      if (config != null) return Optional.of(config);
+    /** The operator's config file: {@code given}, else $VACUUM_CONFIG, else $VACUUM_HOME/conf/application.conf. */
+    static Optional<Path> configFile(Path given) {
+      if (given != null) return Optional.of(given);
       String env = System.getenv("VACUUM_CONFIG");
       if (env != null && !env.isBlank()) return Optional.of(Path.of(env));
       String home = System.getenv("VACUUM_HOME");

@@ -68,7 +68,7 @@ final class ApelFiles {
       Files.createDirectory(dir);
     } catch (FileAlreadyExistsException raced) {
       if (!Files.isDirectory(dir)) {
-        throw raced;
+        throw new IOException(dir + " exists and is not a directory", raced);
       }
       return;
     }
