@@ -47,7 +47,11 @@ public record PipeContent(int cacheSeconds, List<Map<String, Object>> machinetyp
     try {
       top = JSON.readValue(bytes, Object.class);
     } catch (JsonProcessingException e) {
-      throw new IOException("not JSON (" + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()
+      String what = e.getOriginalMessage();
+      // Jackson appends where the unclosed array or object began, in a form meant for developers.
+      int marker = what.indexOf(" (start marker");
+      what = (marker > 0 ? what.substring(0, marker) : what).replace('\n', ' ');
+      throw new IOException("not JSON (" + what + " at line " + e.getLocation().getLineNr()
           + ", column " + e.getLocation().getColumnNr() + ")", e);
     }
     if (!(top instanceof Map<?, ?>)) {
