@@ -52,11 +52,14 @@ public final class IniParser {
   /** The section whose options every other section inherits, as in ConfigParser. */
   public static final String DEFAULT_SECTION = "DEFAULT";
 
-  /** Where a section header or an option was written. */
+  /**
+   * Where a section header or an option was written. A line of 0 means a value that came from
+   * elsewhere than a file line (a vacuum pipe's entry), named by {@code file} alone.
+   */
   public record Origin(String file, int line) {
     @Override
     public String toString() {
-      return file + ":" + line;
+      return line > 0 ? file + ":" + line : file;
     }
   }
 

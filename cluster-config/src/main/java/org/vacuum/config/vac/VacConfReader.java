@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -45,8 +46,23 @@ import org.vacuum.config.vac.Machinetype.MachineModel;
  *       VacConfException} with {@code FILE:LINE: what}; so do values Vac would have misused
  *       (negative counts, a zero lifetime, ...). What Vac only printed, and values Vac silently
  *       replaced by a fallback, become {@link VacConf#warnings()} and the fallback is used.
- *   <li>Pipes are not fetched: {@code [vacuum_pipe]} sections are returned as written.
+ *   <li>Each {@code [vacuum_pipe PREFIX]} is expanded into machinetypes {@code PREFIX-SUFFIX}
+ *       (reference/vac.md §1.4, §7.3; rules in {@link PipeExpansion}) from the pipe that {@link
+ *       VacuumPipes} gives: the cached copy, fetched first if due when the caller passes a fetching
+ *       one. Precedence, highest first: the site's {@code [machinetype PREFIX-SUFFIX]}, the {@code
+ *       [vacuum_pipe]} section's options, the pipe's entry, {@code [DEFAULT]}. A pipe that cannot be
+ *       had, or an entry or value it may not give, is a warning and its machinetypes are absent;
+ *       the rest of vac.conf stays in force (Vac skipped such pipes too). A pipe value that the
+ *       machinetype parser refuses (e.g. {@code max_processors} "lots") drops that machinetype with
+ *       a warning naming the pipe's URL and the option, where Vac refused the whole of vac.conf: a
+ *       VO's mistake should not stop the site's other machinetypes. The pipes used count in {@link
+ *       VacConf#fingerprint()}, so a changed pipe is applied like an edit of vac.conf.
  * </ul>
+ *
+ * <p>Vac's known defects (reference/vac.md §10.2) that touch this class are not reproduced:
+ * {@code scratch_device} is stored (#4), and {@code mb_per_machine} is warned about as not read
+ * (#7). None of the listed defects concerns pipes; where vacuum's pipe handling departs from Vac's
+ * on purpose, {@link PipeExpansion} and {@link VacuumPipes} say so.
  */
 public final class VacConfReader {
 
@@ -75,12 +91,16 @@ public final class VacConfReader {
 
   private final Document doc;
   private final Host host;
+  private final VacuumPipes pipes;
   private final String factoryName;
   private final List<String> warnings = new ArrayList<>();
+  // The origins given to values that came from a pipe: an error at one of them drops that machinetype only.
+  private final Set<Origin> pipeOrigins = new HashSet<>();
 
-  private VacConfReader(Document doc, Host host, List<String> loadWarnings) {
+  private VacConfReader(Document doc, Host host, VacuumPipes pipes, List<String> loadWarnings) {
     this.doc = doc;
     this.host = host;
+    this.pipes = pipes;
     this.factoryName = IniParser.asciiLower(host.factoryName().trim());
     warnings.addAll(loadWarnings);
   }
@@ -91,7 +111,18 @@ public final class VacConfReader {
    * @throws VacConfException naming the file and line at fault, or what to add where
    */
   public static VacConf read(VacConfPaths paths, Host host) throws VacConfException {
-    return interpret(load(paths), paths, host);
+    return read(paths, host, VacuumPipes.cacheOnly(host.stateDir()));
+  }
+
+  /**
+   * Reads and validates the factory's vac.conf files, taking the pipes from {@code pipes}: the
+   * cache only ({@link VacuumPipes#cacheOnly}, what {@link #read(VacConfPaths, Host)} does, as
+   * Vac's responder and {@code vac} command did) or fetched when due ({@link VacuumPipes#fetching}).
+   *
+   * @throws VacConfException naming the file and line at fault, or what to add where
+   */
+  public static VacConf read(VacConfPaths paths, Host host, VacuumPipes pipes) throws VacConfException {
+    return interpret(load(paths), paths, host, pipes);
   }
 
   /**
@@ -150,12 +181,17 @@ public final class VacConfReader {
   }
 
   static VacConf interpret(Sources sources, VacConfPaths paths, Host host) throws VacConfException {
+    return interpret(sources, paths, host, VacuumPipes.cacheOnly(host.stateDir()));
+  }
+
+  static VacConf interpret(Sources sources, VacConfPaths paths, Host host, VacuumPipes pipes)
+      throws VacConfException {
     IniParser parser = new IniParser();
     for (Source source : sources.files()) {
       parser.parse(source.path().toString(), source.text());
     }
     List<Path> files = sources.files().stream().map(Source::path).toList();
-    return new VacConfReader(parser.document(), host, sources.warnings()).conf(files, paths);
+    return new VacConfReader(parser.document(), host, pipes, sources.warnings()).conf(files, paths);
   }
 
   private VacConf conf(List<Path> files, VacConfPaths paths) throws VacConfException {
@@ -172,6 +208,7 @@ public final class VacConfReader {
     SortedMap<String, VacuumPipe> pipes = new TreeMap<>();
     Map<String, Section> typeSections = new LinkedHashMap<>();
     Map<String, Section> pipeSections = new LinkedHashMap<>();
+    Map<String, Tentative> tentative = new LinkedHashMap<>();
     for (Section section : doc.sections().values()) {
       if (section.name().equals("settings")) {
         continue;
@@ -199,9 +236,7 @@ public final class VacConfReader {
             throw VacConfException.at(at, "[" + section.name() + "] defines machinetype '" + name + "' again (also ["
                 + earlier.name() + "] at " + earlier.headers().get(0) + "): merge them into one [machinetype " + name + "]");
           }
-          Options options = new Options(section);
-          machinetypes.put(name, machinetype(name, options, settings));
-          options.warnUnknown(MACHINETYPE_OPTIONS, USER_DATA_PREFIXES);
+          tentative.put(name, tentative(name, section, settings));
         }
         case "vacuum_pipe" -> {
           requireName(at, section, kind, name, "vacuum_pipe prefix");
@@ -211,13 +246,167 @@ public final class VacConfReader {
                 + earlier.name() + "] at " + earlier.headers().get(0) + "): merge them into one [vacuum_pipe " + name + "]");
           }
           pipes.put(name, pipe(name, section));
+          new Options(section).warnUnknown(pipeSectionOptions(), USER_DATA_PREFIXES);
         }
         default -> warn(at, "[" + section.name() + "] is not a Vac section ([settings], [machinetype NAME],"
             + " [vacuum_pipe PREFIX]); ignored");
       }
     }
+
+    // Refuse before fetching anything when a section no pipe could add to is bad.
+    for (Tentative t : tentative.values()) {
+      if (t.error() != null && pipes.keySet().stream().noneMatch(prefix -> t.name().startsWith(prefix + "-"))) {
+        throw t.error();
+      }
+    }
+    Map<String, FromPipe> fromPipes = new LinkedHashMap<>();
+    List<String> pipeDigests = new ArrayList<>();
+    for (VacuumPipe pipe : pipes.values()) {
+      expandPipe(pipe, pipeSections.get(pipe.prefix()), typeSections, fromPipes, pipeDigests);
+    }
+    // A section a pipe adds to is built again below with the pipe's values: forget its lone reading.
+    List<Tentative> superseded = new ArrayList<>(tentative.values());
+    Collections.reverse(superseded);
+    for (Tentative t : superseded) {
+      if (fromPipes.containsKey(t.name())) {
+        warnings.subList(t.firstWarning(), t.endWarning()).clear();
+      }
+    }
+    for (Tentative t : tentative.values()) {
+      if (!fromPipes.containsKey(t.name())) {
+        if (t.error() != null) {
+          throw t.error();
+        }
+        machinetypes.put(t.name(), t.machinetype());
+      }
+    }
+    for (FromPipe p : fromPipes.values()) {
+      Machinetype m = pipeMachinetype(p, typeSections.get(p.generated().name()), settings);
+      if (m != null) {
+        machinetypes.put(m.name(), m);
+      }
+    }
+    String fingerprint = pipeDigests.isEmpty() ? doc.fingerprint() : combined(doc.fingerprint(), pipeDigests);
     return new VacConf(settings, Collections.unmodifiableSortedMap(machinetypes), Collections.unmodifiableSortedMap(pipes),
-        List.copyOf(files), List.copyOf(warnings), doc.fingerprint());
+        List.copyOf(files), List.copyOf(new LinkedHashSet<>(warnings)), fingerprint);
+  }
+
+  /**
+   * A {@code [machinetype NAME]} read on its own, in file order (so its warnings stay in order):
+   * kept unless a pipe turns out to give NAME. {@code warnings[firstWarning, endWarning)} are its warnings.
+   */
+  private record Tentative(String name, Machinetype machinetype, VacConfException error, int firstWarning,
+      int endWarning) {}
+
+  private Tentative tentative(String name, Section section, VacSettings settings) {
+    int first = warnings.size();
+    try {
+      Options options = new Options(section);
+      Machinetype m = machinetype(name, options, settings, null);
+      options.warnUnknown(MACHINETYPE_OPTIONS, USER_DATA_PREFIXES);
+      return new Tentative(name, m, null, first, warnings.size());
+    } catch (VacConfException e) {
+      return new Tentative(name, null, e, first, warnings.size());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Pipes expanded
+
+  /** What a [vacuum_pipe] section may hold: its own two options and any machinetype option. */
+  private static Set<String> pipeSectionOptions() {
+    Set<String> known = new HashSet<>(MACHINETYPE_OPTIONS);
+    known.add("target_share");
+    return Set.copyOf(known);
+  }
+
+  /** One machinetype a pipe gives, with where it came from. */
+  private record FromPipe(VacuumPipe pipe, Section pipeSection, PipeExpansion.Generated generated) {}
+
+  private void expandPipe(VacuumPipe pipe, Section section, Map<String, Section> typeSections,
+      Map<String, FromPipe> fromPipes, List<String> pipeDigests) {
+    Origin at = section.headers().get(0);
+    String label = "[vacuum_pipe " + pipe.prefix() + "] ";
+    VacuumPipes.Loaded loaded = pipes.load(pipe.prefix(), pipe.vacuumPipeUrl());
+    loaded.warnings().forEach(w -> warn(at, label + w));
+    if (loaded.content() == null) {
+      return;
+    }
+    pipeDigests.add(pipe.prefix() + " " + pipe.vacuumPipeUrl() + " " + loaded.content().digest());
+    PipeExpansion.Result result = PipeExpansion.expand(pipe, loaded.content(), (name, option) -> {
+      Section local = typeSections.get(name);
+      return (local != null && local.options().containsKey(option)) || section.options().containsKey(option);
+    });
+    result.warnings().forEach(w -> warn(at, label + w));
+    for (PipeExpansion.Generated g : result.machinetypes()) {
+      FromPipe earlier = fromPipes.putIfAbsent(g.name(), new FromPipe(pipe, section, g));
+      if (earlier != null) {
+        warn(at, label + "pipe " + pipe.vacuumPipeUrl() + " gives machinetype " + g.name() + ", which [vacuum_pipe "
+            + earlier.pipe().prefix() + "] already gives: skipped (choose prefixes that cannot collide)");
+      }
+    }
+  }
+
+  /**
+   * A machinetype from a pipe: the pipe's values under the {@code [vacuum_pipe]} section's under
+   * the site's {@code [machinetype NAME]}; null (with a warning) if a value from the pipe is unusable.
+   */
+  private Machinetype pipeMachinetype(FromPipe p, Section local, VacSettings settings) throws VacConfException {
+    PipeExpansion.Generated g = p.generated();
+    VacuumPipe pipe = p.pipe();
+    Origin fromPipe = new Origin("pipe " + pipe.vacuumPipeUrl() + " machinetypes[" + g.entry() + "] (" + g.name() + ")", 0);
+    pipeOrigins.add(fromPipe);
+    Origin pipeHeader = p.pipeSection().headers().get(0);
+
+    Map<String, Value> items = new LinkedHashMap<>(doc.defaults());
+    Map<String, Value> own = new LinkedHashMap<>();
+    g.options().forEach((name, value) -> own.put(name, new Value(value, fromPipe)));
+    own.put("target_share", new Value(Double.toString(g.targetShare()), fromPipe));
+    // Vac's rule: every machinetype of a pipe shares the prefix's directory (and its files/).
+    own.put("machinetype_path", new Value(host.stateDir().resolve("machinetypes").resolve(pipe.prefix()).toString(),
+        pipeHeader));
+    p.pipeSection().options().forEach((name, value) -> {
+      if (!name.equals("vacuum_pipe_url") && !name.equals("target_share")) {
+        own.put(name, value);
+      }
+    });
+    if (local != null) {
+      own.putAll(local.options());
+    }
+    items.putAll(own);
+    String label = "[machinetype " + g.name() + "] (from [vacuum_pipe " + pipe.prefix() + "])";
+    Options options = new Options(label, local != null ? local.headers().get(0) : pipeHeader, items, own);
+    int warned = warnings.size();
+    try {
+      Machinetype m = machinetype(g.name(), options, settings, pipe.prefix());
+      if (local != null) {
+        new Options(local).warnUnknown(MACHINETYPE_OPTIONS, USER_DATA_PREFIXES);
+      }
+      return m;
+    } catch (VacConfException e) {
+      if (e.origin().isEmpty() || !pipeOrigins.contains(e.origin().get())) {
+        throw e;
+      }
+      // Warnings about a machinetype that is not made would only confuse.
+      warnings.subList(warned, warnings.size()).clear();
+      warn(pipeHeader, "[vacuum_pipe " + pipe.prefix() + "] " + e.getMessage() + "; machinetype " + g.name()
+          + " is not made (set the option in [machinetype " + g.name() + "] to override the pipe)");
+      return null;
+    }
+  }
+
+  private static String combined(String docFingerprint, List<String> pipeDigests) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      md.update(docFingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      for (String d : pipeDigests) {
+        md.update((byte) 0);
+        md.update(d.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   private VacConfException noSettings(List<Path> files, VacConfPaths paths) {
@@ -483,7 +672,8 @@ public final class VacConfReader {
       "root_public_key", "rootpublickey", "log_machineoutputs", "user_data_proxy_cert", "user_data_proxy_key",
       "prolog", "epilog", "shutdown_command", "vacuum_pipe_url");
 
-  private Machinetype machinetype(String name, Options t, VacSettings settings) throws VacConfException {
+  private Machinetype machinetype(String name, Options t, VacSettings settings, String pipePrefix)
+      throws VacConfException {
     String pathValue = t.string("machinetype_path");
     Path machinetypePath = pathValue == null || pathValue.isEmpty()
         ? host.stateDir().resolve("machinetypes").resolve(name)
@@ -647,7 +837,7 @@ public final class VacConfReader {
         cvmfs,
         tmpBinds,
         machinetypePath,
-        null);
+        pipePrefix);
   }
 
   private int seconds(Options t, String name, int defaultSeconds) throws VacConfException {
@@ -870,16 +1060,21 @@ public final class VacConfReader {
 
   /** One section's options as ConfigParser showed them, remembering which ones were looked at. */
   private final class Options {
-    private final Section section;
+    private final Origin at;
     private final String label;
     private final Map<String, Value> items;
     private final Map<String, Value> own;
 
     Options(Section section) {
-      this.section = section;
-      this.label = "[" + section.name() + "]";
-      this.items = doc.items(section.name());
-      this.own = section.options();
+      this("[" + section.name() + "]", section.headers().get(0), doc.items(section.name()), section.options());
+    }
+
+    /** Options merged from several places (a pipe's machinetype): {@code own} are those not from [DEFAULT]. */
+    Options(String label, Origin at, Map<String, Value> items, Map<String, Value> own) {
+      this.at = at;
+      this.label = label;
+      this.items = items;
+      this.own = own;
     }
 
     String label() {
@@ -888,7 +1083,7 @@ public final class VacConfReader {
 
     /** Where the section's (first) header is. */
     Origin at() {
-      return section.headers().get(0);
+      return at;
     }
 
     Value get(String name) {

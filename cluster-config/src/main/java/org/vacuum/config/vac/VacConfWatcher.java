@@ -36,7 +36,11 @@ import org.vacuum.config.VacuumSettings.VacConfPaths;
  * events are debounced by {@value #DEBOUNCE_MILLIS} ms so that an editor's or Puppet's burst of
  * writes is read once. Because a {@link WatchService} can miss events on some filesystems (NFS,
  * some overlays, files replaced through symlinks), the files are also compared every {@code
- * recheck} interval. The listener is called from that thread, never concurrently:
+ * recheck} interval. Vacuum pipes are fetched on that thread too (through {@link VacuumPipes}): a
+ * recheck that finds a pipe due re-reads the configuration, fetching it, and a pipe whose content
+ * changed is applied like an edit (its digest is part of the fingerprint); a failed fetch keeps
+ * the cached pipe and only adds a warning. The listener is called from that thread, never
+ * concurrently:
  *
  * <ul>
  *   <li>{@link Applied} for the first good read and for every later one whose {@link
@@ -70,6 +74,7 @@ public final class VacConfWatcher implements AutoCloseable {
 
   private final VacConfPaths paths;
   private final Host host;
+  private final VacuumPipes pipes;
   private final Consumer<Update> listener;
   private final long recheckNanos;
   private final WatchService watchService;
@@ -85,13 +90,14 @@ public final class VacConfWatcher implements AutoCloseable {
   private final Map<Path, WatchKey> watched = new HashMap<>();
   private String lastSourcesDigest;
 
-  private VacConfWatcher(VacConfPaths paths, Host host, Consumer<Update> listener, Duration recheck)
-      throws IOException {
+  private VacConfWatcher(VacConfPaths paths, Host host, Consumer<Update> listener, Duration recheck,
+      VacuumPipes pipes) throws IOException {
     if (recheck.isZero() || recheck.isNegative()) {
       throw new IllegalArgumentException("recheck interval must be positive: " + recheck);
     }
     this.paths = paths;
     this.host = host;
+    this.pipes = pipes;
     this.listener = listener;
     this.recheckNanos = recheck.toNanos();
     this.dir = normal(paths.dir());
@@ -115,7 +121,20 @@ public final class VacConfWatcher implements AutoCloseable {
    */
   public static VacConfWatcher start(VacConfPaths paths, Host host, Consumer<Update> listener, Duration recheck)
       throws IOException {
-    VacConfWatcher watcher = new VacConfWatcher(paths, host, listener, recheck);
+    return start(paths, host, listener, recheck,
+        VacuumPipes.fetching(host.stateDir(), PipeFetcher.standard(), java.time.Clock.systemUTC()));
+  }
+
+  /**
+   * Starts watching, getting the pipes from {@code pipes} (tests pass their own fetcher and clock).
+   *
+   * @param recheck how often the files are compared, and pipes' {@code cache_seconds} looked at,
+   *     even without a filesystem event
+   * @throws IOException if no {@link WatchService} can be created
+   */
+  public static VacConfWatcher start(VacConfPaths paths, Host host, Consumer<Update> listener, Duration recheck,
+      VacuumPipes pipes) throws IOException {
+    VacConfWatcher watcher = new VacConfWatcher(paths, host, listener, recheck, pipes);
     watcher.thread.start();
     return watcher;
   }
@@ -231,17 +250,20 @@ public final class VacConfWatcher implements AutoCloseable {
     }
   }
 
-  /** Reads the files; interprets them if they changed, or if the last attempt failed (a volume group may have appeared). */
+  /**
+   * Reads the files; interprets them if they changed, if the last attempt failed (a volume group
+   * may have appeared), or if a pipe is due to be fetched.
+   */
   private void check() {
     VacConfReader.Sources sources = VacConfReader.load(paths);
     String digest = digest(sources);
-    if (digest.equals(lastSourcesDigest) && error == null) {
+    if (digest.equals(lastSourcesDigest) && error == null && !pipeDue()) {
       return;
     }
     lastSourcesDigest = digest;
     VacConf conf;
     try {
-      conf = VacConfReader.interpret(sources, paths, host);
+      conf = VacConfReader.interpret(sources, paths, host, pipes);
     } catch (VacConfException e) {
       reject(e.getMessage());
       return;
@@ -256,6 +278,11 @@ public final class VacConfWatcher implements AutoCloseable {
       error = null;
       tell(new Applied(conf));
     }
+  }
+
+  private boolean pipeDue() {
+    VacConf conf = current;
+    return conf != null && conf.pipes().values().stream().anyMatch(p -> pipes.due(p.prefix(), p.vacuumPipeUrl()));
   }
 
   private void reject(String message) {

@@ -78,6 +78,42 @@ class VacConfWatcherTest {
   }
 
   @Test
+  void aPipeDueAtARecheckIsFetchedAndItsChangeIsAppliedLikeAnEdit() throws Exception {
+    try (PipeTestSupport.PipeServer server = new PipeTestSupport.PipeServer()) {
+      server.body = "{\"cache_seconds\": 600, \"machinetypes\": [{\"suffix\": \"prod\", \"target_share\": 1}]}";
+      Files.writeString(vacConf, SETTINGS + "[vacuum_pipe lhcb]\nvacuum_pipe_url = " + server.url()
+          + "\ntarget_share = 2\n");
+      PipeTestSupport.ManualClock clock = new PipeTestSupport.ManualClock();
+      VacuumPipes pipes = VacuumPipes.fetching(dir.resolve("state"), PipeFetcher.standard(), clock);
+      Host host = new Host("f1.example.com", 8, dir.resolve("state"), volumeGroups::contains, u -> OptionalLong.of(1000));
+      watcher = VacConfWatcher.start(new VacConfPaths(vacD, vacConf, runConf), host, updates::add,
+          Duration.ofMillis(50), pipes);
+      VacConf first = next(Applied.class).conf();
+      assertEquals(Set.of("lhcb-prod"), first.machinetypes().keySet());
+      assertEquals(2.0, first.machinetypes().get("lhcb-prod").targetShare());
+
+      server.body = "{\"cache_seconds\": 600, \"machinetypes\": [{\"suffix\": \"prod\", \"target_share\": 1},"
+          + " {\"suffix\": \"test\", \"target_share\": 1}]}";
+      clock.advance(Duration.ofSeconds(600));
+      VacConf second = next(Applied.class).conf();
+      assertEquals(Set.of("lhcb-prod", "lhcb-test"), second.machinetypes().keySet());
+      assertEquals(1.0, second.machinetypes().get("lhcb-test").targetShare());
+      assertEquals(2, server.requests.get());
+
+      // The VO's server goes away: the fetch fails, the cached pipe stays in force and nothing is reported.
+      server.close();
+      clock.advance(Duration.ofSeconds(600));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
+      while (pipes.due("lhcb", server.url())) {
+        assertTrue(System.nanoTime() < deadline, "the watcher did not try to fetch the pipe");
+        Thread.sleep(10);
+      }
+      assertSame(second, watcher.current());
+      assertTrue(updates.isEmpty(), updates.toString());
+    }
+  }
+
+  @Test
   void theFirstReadAndEachChangeAreApplied() throws Exception {
     Files.writeString(vacConf, SETTINGS);
     start(EVENTS_ONLY);
