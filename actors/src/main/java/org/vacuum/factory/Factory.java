@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -308,6 +309,11 @@ public final class Factory
     if (refusal.isEmpty() && slot.isEmpty()) {
       refusal = Optional.of("factory " + settings.factoryName() + " has no free slot");
     }
+    if (refusal.isEmpty() && !c.userDataOptions().isEmpty() && type.get().userData() == null) {
+      refusal = Optional.of("machinetype " + c.machinetype() + " on factory " + settings.factoryName()
+          + " has no user_data, so user_data options " + new TreeSet<>(c.userDataOptions().keySet())
+          + " cannot reach its machines");
+    }
     int free = freeProcessors();
     if (refusal.isEmpty() && type.get().minProcessors() > free) {
       refusal = Optional.of("machinetype " + c.machinetype() + " needs " + type.get().minProcessors()
@@ -323,7 +329,7 @@ public final class Factory
       shutdownTime = global;
     }
     create(slot.get(), new MachinetypeChooser.Choice(t.name(), Math.min(free, t.maxProcessors()), shutdownTime),
-        c.replyTo());
+        c.replyTo(), c.userDataOptions());
     return Effect().noReply();
   }
 
@@ -427,11 +433,16 @@ public final class Factory
   }
 
   private void create(String slot, MachinetypeChooser.Choice choice, ActorRef<StatusReply<MachineStatus>> replyTo) {
+    create(slot, choice, replyTo, Map.of());
+  }
+
+  private void create(String slot, MachinetypeChooser.Choice choice, ActorRef<StatusReply<MachineStatus>> replyTo,
+      Map<String, String> userDataOptions) {
     creating.put(slot, choice);
     ctx.pipeToSelf(
         ClusterSharding.get(ctx.getSystem()).entityRefFor(Slot.ENTITY_KEY, slot)
             .<MachineStatus>askWithStatus(r -> new SlotProtocol.Create(choice.machinetype(), choice.processors(),
-                choice.shutdownTime(), r), CREATE_TIMEOUT),
+                choice.shutdownTime(), userDataOptions, r), CREATE_TIMEOUT),
         (status, error) -> new CreationResult(slot, choice.machinetype(), status,
             error == null ? null : error.getMessage(), replyTo));
   }

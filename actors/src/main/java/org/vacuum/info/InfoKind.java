@@ -60,7 +60,9 @@ public enum InfoKind {
       // VC3 validates batch|cloud; its master also handles local (reference §2.6).
       user("accesstype", Type.STRING).oneOf("batch", "cloud", "local"),
       user("accessmethod", Type.STRING).oneOf("ssh", "gsissh", "sshproxy", "local"),
-      user("accessflavor", Type.STRING).oneOf("fork", "condor", "slurm", "sge", "pbs", "condor-ce", "ec2", "nova", "gce"),
+      // vac: pilots are machines of the machinetype named by cloudinstancetype on this space's factories.
+      user("accessflavor", Type.STRING).oneOf("fork", "condor", "slurm", "sge", "pbs", "condor-ce", "ec2", "nova", "gce",
+          "vac"),
       user("accesshost", Type.STRING), user("accessport", Type.INT), user("accessgateway", Type.STRING),
       user("nodeinfo", Type.STRING), user("scratchdir", Type.STRING).defaults(text("/home/${USER}")),
       user("sandboxdir", Type.STRING), user("gridresource", Type.STRING), user("cloudspotprice", Type.STRING),

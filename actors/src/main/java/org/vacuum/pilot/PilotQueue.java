@@ -154,12 +154,14 @@ public final class PilotQueue extends EventSourcedBehaviorWithEnforcedReplies<Co
     cycling = true;
     QueueConfig cfg = config;
     int target = state.target();
-    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> runCycle(cfg, target), blocking),
+    List<String> journaled = state.submitted();
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> runCycle(cfg, target, journaled), blocking),
         (done, e) -> e == null ? done : new CycleDone(List.of(), List.of(), "", null, e.toString()));
   }
 
-  private CycleDone runCycle(QueueConfig cfg, int target) {
+  private CycleDone runCycle(QueueConfig cfg, int target, List<String> journaled) {
     Submitter submitter = submitters.forConfig(cfg.submitter());
+    submitter.recall(queue, journaled);
     Map<PilotId, PilotInfo> status = submitter.status(queue);
     int idle = count(status, PilotState.IDLE);
     int running = count(status, PilotState.RUNNING);

@@ -14,21 +14,25 @@ import org.vacuum.pilot.submit.SlurmSubmitter;
 import org.vacuum.pilot.submit.SshForkSubmitter;
 import org.vacuum.pilot.submit.SshResource;
 import org.vacuum.pilot.submit.Submitter;
+import org.vacuum.pilot.submit.VacSubmitter;
 import org.vacuum.protocol.pilot.PilotQueueProtocol.SubmitterConfig;
 
 /**
  * The submitters of one node, one per place pilots run: the control node's own processes
  * ({@code local}, sandboxes under {@code <state-dir>/pilots}), SSH hosts ({@code fork}) and Slurm
- * clusters reached by SSH ({@code slurm}), one per account, host and sandbox root.
+ * clusters reached by SSH ({@code slurm}), one per account, host and sandbox root; and machines of
+ * the space's factories ({@code vac}), one per machinetype.
  * Shared by every pilot queue on the node and closed with the node (local pilots with it).
  */
 public final class Submitters implements Extension {
 
+  private final ActorSystem<?> system;
   private final Path localRoot;
   private final SshCommand ssh = new SshCommand();
   private final Map<String, Submitter> submitters = new ConcurrentHashMap<>();
 
   private Submitters(ActorSystem<?> system) {
+    this.system = system;
     this.localRoot = VacuumSettings.from(system.settings().config()).stateDir().resolve("pilots");
     system.getWhenTerminated().thenRun(() -> {
       submitters.values().forEach(Submitter::close);
@@ -42,11 +46,19 @@ public final class Submitters implements Extension {
 
   /**
    * The submitter for {@code config}, made on first use: {@code local}, or over SSH as the
-   * allocation's account with its key, {@code fork} (background processes) or {@code slurm}.
+   * allocation's account with its key, {@code fork} (background processes) or {@code slurm}, or
+   * {@code vac} (machines of the config's machinetype).
    */
   Submitter forConfig(SubmitterConfig config) {
     if ("local".equals(config.kind())) {
       return submitters.computeIfAbsent("local", k -> new LocalSubmitter());
+    }
+    if ("vac".equals(config.kind())) {
+      if (config.machinetype() == null || config.machinetype().isBlank()) {
+        throw new IllegalArgumentException("pilots cannot be submitted to " + config
+            + ": the resource needs cloudinstancetype, the machinetype of its pilots");
+      }
+      return submitters.computeIfAbsent("vac " + config.machinetype(), k -> new VacSubmitter(system, config.machinetype()));
     }
     if (config.host() == null || config.user() == null || config.privateKey() == null) {
       throw new IllegalArgumentException("pilots cannot be submitted to " + config
@@ -62,7 +74,7 @@ public final class Submitters implements Extension {
         case "fork" -> new SshForkSubmitter(ssh, resource, SshForkSubmitter.Settings.of(root), Clock.systemUTC());
         case "slurm" -> new SlurmSubmitter(ssh, resource, SlurmSubmitter.Settings.of(root), Clock.systemUTC());
         default -> throw new IllegalArgumentException("pilots cannot be submitted to " + config
-            + ": accessflavor '" + config.kind() + "' is not supported (local, fork or slurm)");
+            + ": accessflavor '" + config.kind() + "' is not supported (local, fork, slurm or vac)");
       };
     });
   }
@@ -71,6 +83,9 @@ public final class Submitters implements Extension {
   Path sandboxRoot(SubmitterConfig config) {
     if ("local".equals(config.kind())) {
       return localRoot;
+    }
+    if ("vac".equals(config.kind())) {
+      return VacSubmitter.SANDBOX_ROOT;
     }
     // VC3's default scratchdir is the literal /home/${USER}: the account's name, not a shell's.
     String scratch = config.scratchdir() == null ? null

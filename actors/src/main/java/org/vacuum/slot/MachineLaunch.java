@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -48,6 +49,12 @@ final class MachineLaunch {
   }
 
   MachineDomain build(Slot.Machine m, Machinetype type, VacConf conf, Consumer<MachineView> announce) {
+    return build(m, type, conf, Map.of(), announce);
+  }
+
+  /** As above, with this machine's own user_data options ({@link UserData#build(Machinetype, UserDataContext, Map)}). */
+  MachineDomain build(Slot.Machine m, Machinetype type, VacConf conf, Map<String, String> userDataOptions,
+      Consumer<MachineView> announce) {
     try {
       VacSettings settings = conf.settings();
       UUID uuid = UUID.fromString(m.uuid());
@@ -57,7 +64,8 @@ final class MachineLaunch {
           settings.hs06PerProcessor(), settings.mbPerProcessor(), settings.machinefeaturesOptions()));
       if (type.userData() != null) {
         dir.writeUserData(UserData.build(type, new UserDataContext(host.settings().space(), site(conf), machine,
-            host.settings().factoryName(), uuid, host.settings().mjf().guestUrl(), "vacuum " + VacuumVersion.VERSION)));
+            host.settings().factoryName(), uuid, host.settings().mjf().guestUrl(), "vacuum " + VacuumVersion.VERSION),
+            userDataOptions));
       }
       Path key = settings.rootPublicKey();
       if (key != null && Files.isReadable(key)) {

@@ -387,14 +387,15 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
     return Effect().persist(event)
         .thenRun(s -> {
           notifyFactory(s);
-          build(s.machine(), mt, conf);
+          build(s.machine(), mt, conf, c.userDataOptions());
         })
         .thenNoReply();
   }
 
-  private void build(Machine m, Machinetype mt, VacConf conf) {
+  private void build(Machine m, Machinetype mt, VacConf conf, Map<String, String> userDataOptions) {
     MachineLaunch launch = new MachineLaunch(host, machine, ordinal);
-    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> launch.build(m, mt, conf, view -> host.machineUp(ordinal, view)),
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> launch.build(m, mt, conf, userDataOptions,
+                view -> host.machineUp(ordinal, view)),
             host.blocking()),
         (domain, error) -> error == null
             ? new Built(m.uuid(), domain)

@@ -65,7 +65,8 @@ import org.vacuum.virtualcluster.VirtualClusterTransitions.State;
  * <p>The head node is a process on this control node: for {@code workqueue} a Work Queue manager
  * (project = the cluster's name, a fresh password, its address in the head-node nodeset's {@code
  * app_host}/{@code app_port}); for {@code generic} there is nothing to run. Pilots run where their
- * allocation's resource says ({@code local}: this node's processes).
+ * allocation's resource says ({@code local}: this node's processes; {@code accessflavor vac}:
+ * machines of the machinetype {@code cloudinstancetype} on the space's factories).
  *
  * <p>Event-driven: every change of a VC3 object re-evaluates the clusters ({@link InfoChanges});
  * a tick ({@code vacuum.vc3.tick}) covers what is time-based (expiry, head-node contact, pilot
@@ -391,6 +392,15 @@ public final class VirtualClusterLifecycle {
     }
     String method = InfoKind.RESOURCE.text(resource, "accessmethod");
     String type = InfoKind.RESOURCE.text(resource, "accesstype");
+    if ("vac".equals(InfoKind.RESOURCE.text(resource, "accessflavor"))) {
+      // Machines of this space's factories: no host or account, the machinetype is the instance type.
+      String machinetype = InfoKind.RESOURCE.text(resource, "cloudinstancetype");
+      if (machinetype == null || machinetype.isBlank()) {
+        throw new IllegalArgumentException("resource " + resource.name()
+            + " has accessflavor vac but no cloudinstancetype (the machinetype of its pilots)");
+      }
+      return SubmitterConfig.vac(machinetype);
+    }
     if ("local".equals(method) || "local".equals(type)) {
       return new SubmitterConfig("local", "localhost", 0, null, null, null);
     }

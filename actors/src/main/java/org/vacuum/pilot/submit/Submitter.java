@@ -1,5 +1,6 @@
 package org.vacuum.pilot.submit;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
@@ -31,6 +32,14 @@ public interface Submitter extends AutoCloseable {
    * of other queues are not included; an unknown queue gives an empty map.
    */
   Map<PilotId, PilotInfo> status(String queue);
+
+  /**
+   * Tells the submitter which pilots {@code queue}'s journal says it submitted (names, oldest
+   * first), before a {@link #status} call. Only a submitter that cannot tell a queue's pilots from
+   * the resource alone needs it (machines of the Vac submitter carry no queue); the default ignores
+   * it.
+   */
+  default void recall(String queue, Collection<String> pilotNames) {}
 
   /**
    * Terminates the given pilots (APF's non-peaceful retirement): each pilot and everything it

@@ -42,6 +42,7 @@ public final class UserData {
   static final Duration FETCH_TIMEOUT = Duration.ofSeconds(30);
 
   private static final Pattern LEFTOVER = Pattern.compile("##user_data_[a-z0-9,_]*##");
+  private static final Pattern OPTION_NAME = Pattern.compile("[a-z0-9_]+");
 
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .connectTimeout(FETCH_TIMEOUT)
@@ -57,6 +58,20 @@ public final class UserData {
    *     a {@code user_data_file_*} cannot be read, or when the machinetype asks for a proxy
    */
   public static String build(Machinetype type, UserDataContext ctx) throws IOException {
+    return build(type, ctx, Map.of());
+  }
+
+  /**
+   * The user_data for one machine of {@code type} with this machine's own options (vacuum's
+   * addition, e.g. a pilot's variables): each {@code machineOptions} entry fills {@code
+   * ##user_data_option_NAME##} right after the template is read, so its value may itself hold the
+   * fixed placeholders ({@code ##user_data_uuid##}, ...) and it wins over a machinetype option of
+   * the same name, which thus acts as a default. Names must be {@code [a-z0-9_]+}.
+   *
+   * @throws IOException as {@link #build(Machinetype, UserDataContext)}, or naming a bad option name
+   */
+  public static String build(Machinetype type, UserDataContext ctx, Map<String, String> machineOptions)
+      throws IOException {
     String name = type.name();
     if (type.userDataProxy()) {
       throw new IOException("machinetype " + name + ": user_data_proxy is not supported yet");
@@ -68,6 +83,13 @@ public final class UserData {
     String text = read(type, "user_data", type.userData(), ctx);
     if (type.resolve(type.userData()) instanceof Machinetype.Url url) {
       text = text.replace("##user_data_url##", url.url());
+    }
+    for (Map.Entry<String, String> option : sorted(machineOptions).entrySet()) {
+      if (!OPTION_NAME.matcher(option.getKey()).matches()) {
+        throw new IOException("machinetype " + name + ": user_data option name '" + option.getKey()
+            + "' of this machine is not [a-z0-9_]+");
+      }
+      text = text.replace("##user_data_option_" + option.getKey() + "##", option.getValue());
     }
 
     if (ctx.site() != null) {

@@ -207,6 +207,29 @@ class UserDataTest {
     assertTrue(e.getMessage().contains("machinetype lhcb"), e.getMessage());
   }
 
+  @Test
+  void aMachinesOwnOptionsWinOverTheMachinetypesAndMayUseFixedPlaceholders() throws IOException {
+    template("""
+        queue=##user_data_option_queue##
+        id=##user_data_option_pilot_id##
+        site=##user_data_option_site_default##
+        """);
+
+    String built = UserData.build(
+        type(MachineModel.CERNVM3, null, "user_data.tmpl", Map.of("queue", "from machinetype", "site_default", "kept"),
+            Map.of(), false),
+        CONTEXT, Map.of("queue", "c1.workers.ada.vac", "pilot_id", "##user_data_machine_hostname##_##user_data_uuid##"));
+
+    assertEquals("""
+        queue=c1.workers.ada.vac
+        id=f1-05.example.com_6c1f9a52-3b7e-4d21-9e0a-5f3c2b1a0d9e
+        site=kept
+        """, built);
+    IOException bad = assertThrows(IOException.class, () -> UserData.build(type(MachineModel.CERNVM3, null,
+        "user_data.tmpl"), CONTEXT, Map.of("Bad-Name", "x")));
+    assertTrue(bad.getMessage().contains("'Bad-Name'"), bad.getMessage());
+  }
+
   private void template(String text) throws IOException {
     Files.writeString(machinetypePath.resolve("files/user_data.tmpl"), text);
   }

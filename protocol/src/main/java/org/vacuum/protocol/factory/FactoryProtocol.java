@@ -1,7 +1,10 @@
 package org.vacuum.protocol.factory;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
@@ -51,10 +54,36 @@ public final class FactoryProtocol {
 
   /**
    * Create a machine of {@code machinetype} in this factory's lowest free slot, now, whatever the
-   * shares say (an operator's request). Refused when draining, past shutdown_time, when no slot or
-   * not enough processors are free, or when the machinetype is not configured.
+   * shares say (an operator's request, or a pilot queue's). Refused when draining, past
+   * shutdown_time, when no slot or not enough processors are free, or when the machinetype is not
+   * configured.
+   *
+   * <p>{@code userDataOptions} (name → value, names {@code [a-z0-9_]+}) fill this machine's {@code
+   * ##user_data_option_NAME##} placeholders in its user_data, before the machinetype's own options
+   * (so they win over a machinetype option of the same name) and before the fixed placeholders (so a
+   * value may use {@code ##user_data_uuid##} and the like). They are not persisted. Non-empty options
+   * are refused for a machinetype without {@code user_data}, since they could not reach the machine.
    */
-  public record CreateMachine(String machinetype, ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+  public record CreateMachine(String machinetype, Map<String, String> userDataOptions,
+      ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {
+
+    @JsonCreator
+    public CreateMachine {
+      userDataOptions = userDataOptions == null ? Map.of() : Map.copyOf(userDataOptions);
+    }
+
+    /** An operator's creation: the machinetype's user_data as configured. */
+    public CreateMachine(String machinetype, ActorRef<StatusReply<MachineStatus>> replyTo) {
+      this(machinetype, Map.of(), replyTo);
+    }
+
+    @Override
+    public String toString() {
+      // Option values may hold a pilot's secrets: only their names.
+      return "CreateMachine[" + machinetype + ", user_data options " + new TreeSet<>(userDataOptions.keySet())
+          + ", " + replyTo + "]";
+    }
+  }
 
   /** VacQuery's {@code machines_query}: every slot of this factory, answered from memory. */
   public record MachinesQuery(ActorRef<StatusReply<Machines>> replyTo) implements Command {}

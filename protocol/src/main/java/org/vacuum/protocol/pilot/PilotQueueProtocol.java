@@ -1,5 +1,6 @@
 package org.vacuum.protocol.pilot;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -50,15 +51,31 @@ public final class PilotQueueProtocol {
 
   /**
    * Where pilots run: {@code local} (processes of the control node), {@code fork} (processes on an
-   * SSH host) or {@code slurm} (jobs of a Slurm cluster reached by SSH).
+   * SSH host), {@code slurm} (jobs of a Slurm cluster reached by SSH) or {@code vac} (machines of
+   * {@code machinetype} on the space's factories; host, user and key unused). {@code machinetype} is
+   * null for the other kinds.
    */
-  public record SubmitterConfig(String kind, String host, int port, String user, String privateKey, String scratchdir)
-      implements CborSerializable {
+  public record SubmitterConfig(String kind, String host, int port, String user, String privateKey, String scratchdir,
+      String machinetype) implements CborSerializable {
+
+    @JsonCreator
+    public SubmitterConfig {}
+
+    /** A submitter that is not {@code vac}. */
+    public SubmitterConfig(String kind, String host, int port, String user, String privateKey, String scratchdir) {
+      this(kind, host, port, user, privateKey, scratchdir, null);
+    }
+
+    /** Pilots as machines of {@code machinetype} on the space's factories. */
+    public static SubmitterConfig vac(String machinetype) {
+      return new SubmitterConfig("vac", null, 0, null, null, null, machinetype);
+    }
 
     @Override
     public String toString() {
       // Never log the key.
-      return "SubmitterConfig[" + kind + " " + user + "@" + host + ":" + port + "]";
+      return "vac".equals(kind) ? "SubmitterConfig[vac machinetype " + machinetype + "]"
+          : "SubmitterConfig[" + kind + " " + user + "@" + host + ":" + port + "]";
     }
   }
 

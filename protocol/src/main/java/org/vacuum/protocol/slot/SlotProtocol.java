@@ -1,6 +1,9 @@
 package org.vacuum.protocol.slot;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.time.Instant;
+import java.util.Map;
+import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import org.vacuum.protocol.CborSerializable;
@@ -27,10 +30,30 @@ public final class SlotProtocol {
   /**
    * Create a machine of {@code machinetype} here, with {@code processors} and lifetime until {@code
    * shutdownTime} (Unix seconds). Answered once the domain runs (or creation failed); refused if the
-   * slot is not free.
+   * slot is not free. {@code userDataOptions} are the factory's {@code CreateMachine} ones for this
+   * machine's user_data (never persisted).
    */
-  public record Create(String machinetype, int processors, long shutdownTime,
-      ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+  public record Create(String machinetype, int processors, long shutdownTime, Map<String, String> userDataOptions,
+      ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {
+
+    @JsonCreator
+    public Create {
+      userDataOptions = userDataOptions == null ? Map.of() : Map.copyOf(userDataOptions);
+    }
+
+    /** A machine whose user_data is the machinetype's as configured. */
+    public Create(String machinetype, int processors, long shutdownTime,
+        ActorRef<StatusReply<MachineStatus>> replyTo) {
+      this(machinetype, processors, shutdownTime, Map.of(), replyTo);
+    }
+
+    @Override
+    public String toString() {
+      // Option values may hold a pilot's secrets: only their names.
+      return "Create[" + machinetype + ", " + processors + ", " + shutdownTime + ", user_data options "
+          + new TreeSet<>(userDataOptions.keySet()) + ", " + replyTo + "]";
+    }
+  }
 
   /**
    * Sent by the factory at start: compare what the journal says with the hypervisor, adopt a running
