@@ -34,7 +34,8 @@ public record VacuumSettings(
     int slots,
     Hypervisor hypervisor,
     SlotTimings slot,
-    Mjf mjf) {
+    Mjf mjf,
+    Path accountingDir) {
 
   /** Where Vac's configuration files are (reference/vac.md §1.1). */
   public record VacConfPaths(Path dir, Path file, Path runFile) {}
@@ -162,7 +163,8 @@ public record VacuumSettings(
             v.getBoolean("hypervisor.kvm")),
         new SlotTimings(positive(v, "slot.check-interval"), positive(v, "slot.heartbeat-persist-interval"),
             positive(v, "slot.shutdown-grace")),
-        new Mjf(List.copyOf(binds), v.getString("mjf.address-prefix"), stripSlash(v.getString("mjf.guest-url").trim())));
+        new Mjf(List.copyOf(binds), v.getString("mjf.address-prefix"), stripSlash(v.getString("mjf.guest-url").trim())),
+        accountingDir(v));
   }
 
   /** The role string that tells the cluster which factory a member owns. */
@@ -181,6 +183,13 @@ public record VacuumSettings(
       throw new ConfigException.BadValue(originOf(v, path), "vacuum." + path,
           "'" + value + "' is not a fully qualified name (lower-case letters, digits, '-' and at least one '.')");
     }
+  }
+
+  // Empty = the state directory itself, as Vac keeps apel-archive/ in /var/lib/vac. (reference.conf
+  // cannot say ${vacuum.state-dir}: it would resolve before the operator's state-dir applies.)
+  private static Path accountingDir(Config v) {
+    String dir = v.getString("accounting.dir").trim();
+    return dir.isEmpty() ? path(v, "state-dir") : Path.of(dir).toAbsolutePath();
   }
 
   private static Path path(Config v, String path) {
