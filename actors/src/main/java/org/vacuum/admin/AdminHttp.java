@@ -112,6 +112,7 @@ public final class AdminHttp extends AllDirectives {
     return pathPrefix("api", () -> pathPrefix("v1", () -> concat(
         pathPrefix("factories", this::factories),
         pathPrefix("machines", this::machines),
+        org.vacuum.audit.AuditRoutes.route(system, settings),
         InfoRoutes.route(system))));
   }
 

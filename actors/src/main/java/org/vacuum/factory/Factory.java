@@ -221,6 +221,12 @@ public final class Factory
     timers.startTimerWithFixedDelay(DECISION_TIMER, new DecisionTick(), DECISION_INTERVAL);
   }
 
+  /** Every event is in the audit trail ({@link org.vacuum.audit.JournalTags}). */
+  @Override
+  public java.util.Set<String> tagsFor(Event event) {
+    return org.vacuum.audit.JournalTags.AUDIT_ONLY;
+  }
+
   @Override
   public State emptyState() {
     return State.empty();

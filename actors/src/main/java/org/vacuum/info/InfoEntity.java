@@ -109,6 +109,12 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     this.changes = changes;
   }
 
+  /** Every event is in the audit trail ({@link org.vacuum.audit.JournalTags}). */
+  @Override
+  public java.util.Set<String> tagsFor(Event event) {
+    return org.vacuum.audit.JournalTags.AUDIT_ONLY;
+  }
+
   @Override
   public State emptyState() {
     return State.absent();

@@ -87,6 +87,12 @@ public final class InfoIndex extends EventSourcedBehaviorWithEnforcedReplies<Ind
     this.clock = clock;
   }
 
+  /** Every event is in the audit trail ({@link org.vacuum.audit.JournalTags}). */
+  @Override
+  public java.util.Set<String> tagsFor(IndexEvent event) {
+    return org.vacuum.audit.JournalTags.AUDIT_ONLY;
+  }
+
   @Override
   public State emptyState() {
     return new State(Set.of());

@@ -118,6 +118,8 @@ public final class VacuumNode implements AutoCloseable {
       await(SchemaUtils.createIfNotExists(system), settings.journalTimeout(),
           "the " + journalDescription(system, settings) + " cannot be opened");
     }
+    await(org.vacuum.apel.AccountingProjection.createOffsetStore(system, settings), settings.journalTimeout(),
+        "the projection offset tables of the " + journalDescription(system, settings) + " cannot be created");
     boolean factoryRole = system.settings().config().getStringList("pekko.cluster.roles")
         .contains(VacuumSettings.FACTORY_ROLE);
     FactoryServices services = factoryRole ? FactoryServices.open(system, settings) : null;
@@ -157,6 +159,7 @@ public final class VacuumNode implements AutoCloseable {
           "factory " + settings.factoryName() + " cannot record its slots' shard location");
       register(system, settings, cluster.selfMember().address());
       reconcile(system, host);
+      org.vacuum.apel.AccountingProjection.start(system, host);
       system.systemActorOf(FactoryHeartbeat.create(settings), "factory-heartbeat", Props.empty());
     } else {
       log.info("this node has no {} role: it hosts no factory", VacuumSettings.FACTORY_ROLE);

@@ -108,6 +108,12 @@ public final class PilotQueue extends EventSourcedBehaviorWithEnforcedReplies<Co
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
   }
 
+  /** Every event is in the audit trail ({@link org.vacuum.audit.JournalTags}). */
+  @Override
+  public java.util.Set<String> tagsFor(Event event) {
+    return org.vacuum.audit.JournalTags.AUDIT_ONLY;
+  }
+
   @Override
   public State emptyState() {
     return State.empty(queue);

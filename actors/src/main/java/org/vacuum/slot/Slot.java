@@ -272,6 +272,12 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
     this.timers = timers;
   }
 
+  /** Every event is in the audit trail and in its factory's accounting ({@link org.vacuum.audit.JournalTags}). */
+  @Override
+  public java.util.Set<String> tagsFor(Event event) {
+    return java.util.Set.of(org.vacuum.audit.JournalTags.AUDIT, org.vacuum.audit.JournalTags.slotsOf(factoryOf(machine)));
+  }
+
   @Override
   public State emptyState() {
     return State.empty();

@@ -77,6 +77,35 @@ final class AdminClient {
     return answer.json();
   }
 
+  /**
+   * GETs a stream of lines (NDJSON) and hands each to {@code line} as it arrives, so a long answer
+   * is never held whole. A status other than 200 is a {@link Failure} naming the error.
+   */
+  void streamLines(String path, java.util.function.Consumer<String> line) throws Failure {
+    HttpRequest request = HttpRequest.newBuilder(uri(path)).GET().build();
+    try {
+      HttpResponse<java.util.stream.Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+      try (java.util.stream.Stream<String> lines = response.body()) {
+        if (response.statusCode() != 200) {
+          String body = String.join("\n", lines.toList());
+          JsonNode json = response.headers().firstValue("Content-Type").orElse("").startsWith("application/json")
+              ? JSON.readTree(body) : null;
+          throw new Failure(ExitCodes.FAILED, url + path + " answered " + response.statusCode() + ": "
+              + errorText(new Answer(response.statusCode(), body, json)));
+        }
+        lines.filter(l -> !l.isBlank()).forEach(line);
+      }
+    } catch (ConnectException | HttpConnectTimeoutException e) {
+      throw new Failure(ExitCodes.UNREACHABLE, "cannot reach the vacuum node at " + url
+          + " (is it running? is --url right?)");
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new Failure(ExitCodes.UNREACHABLE, "talking to " + url + " failed: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Failure(ExitCodes.FAILED, "interrupted");
+    }
+  }
+
   static String errorText(Answer answer) {
     if (answer.json() != null && answer.json().has("error")) return answer.json().get("error").asText();
     if (answer.json() != null && answer.json().has("message")) return answer.json().get("message").asText();

@@ -153,6 +153,33 @@ class CliTest {
   }
 
   @Test
+  void auditPrintsTheTrailAsATableOrJsonLinesAndRebuildsAccounting() throws Exception {
+    Run table = vacuum(Map.of("VACUUM_URL", url), "audit", "--entity", "Factory:cli.example.com");
+    assertEquals(0, table.exit(), table.err());
+    List<String> lines = table.out().lines().toList();
+    assertTrue(lines.get(0).matches("TIME \\(UTC\\)\\s+ENTITY\\s+EVENT\\s+FIELDS"), lines.get(0));
+    assertTrue(lines.stream().skip(1).allMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  Factory:cli\\.example\\.com +\\w+ .*")),
+        table.out());
+    assertTrue(lines.stream().anyMatch(l -> l.contains(" FactoryRegistered ")), table.out());
+
+    Run json = vacuum(Map.of("VACUUM_URL", url), "audit", "--json", "--entity", "Factory");
+    assertEquals(0, json.exit(), json.err());
+    JsonNode first = new ObjectMapper().readTree(json.out().lines().findFirst().orElseThrow());
+    assertEquals("Factory:cli.example.com", first.get("entity").asText());
+    assertTrue(first.get("fields").isObject(), first.toString());
+
+    Run bad = vacuum(Map.of("VACUUM_URL", url), "audit", "--since", "yesterday");
+    assertEquals(1, bad.exit());
+    assertTrue(bad.err().contains("since 'yesterday' is not an ISO-8601 instant"), bad.err());
+
+    Path out = dir.resolve("rebuilt");
+    Run rebuilt = vacuum(Map.of("VACUUM_URL", url), "audit", "rebuild-accounting", "202001", "--out", out.toString());
+    assertEquals(0, rebuilt.exit(), rebuilt.err());
+    assertEquals("0 record(s) for 202001 written to " + out, rebuilt.out().strip());
+    assertEquals(2, vacuum(Map.of("VACUUM_URL", url), "audit", "rebuild-accounting", "2020-01", "--out", out.toString()).exit());
+  }
+
+  @Test
   void nodeStatusSaysUpAndReady() throws Exception {
     Run run = vacuum(Map.of(), "node", "status", "--url", url);
     assertEquals(0, run.exit(), run.err());
