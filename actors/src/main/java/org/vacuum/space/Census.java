@@ -47,12 +47,17 @@ public final class Census {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Result(String space, List<FactoryStatus> factories, List<String> noReply) {}
 
-  /** Names of the factories whose nodes are Up members now, from their {@code factory=NAME} roles. */
+  /**
+   * Names of the factories whose nodes are Up members now, from their {@code factory=NAME} roles. A
+   * node owns one factory; a member with several such roles (the census benchmark's) counts for each.
+   */
   public static List<String> factoryNames(ActorSystem<?> system) {
     return StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
         .filter(m -> m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp())
-        .map(Census::factoryName)
-        .flatMap(Optional::stream)
+        .flatMap(m -> m.getRoles().stream())
+        .filter(r -> r.startsWith(VacuumSettings.FACTORY_NAME_ROLE_PREFIX))
+        .map(r -> r.substring(VacuumSettings.FACTORY_NAME_ROLE_PREFIX.length()))
+        .distinct()
         .sorted()
         .toList();
   }
