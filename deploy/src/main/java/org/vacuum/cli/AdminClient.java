@@ -39,6 +39,11 @@ final class AdminClient {
     this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
+  /** The node's admin URL, as given. */
+  String url() {
+    return url;
+  }
+
   Answer get(String path) throws Failure {
     return send(HttpRequest.newBuilder(uri(path)).GET());
   }

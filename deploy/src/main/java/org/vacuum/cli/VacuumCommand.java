@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VacuumCommand.Version.class,
     description = "Autonomous VM factories (Vac) and virtual clusters (VC3) on one Pekko cluster.",
-    subcommands = {NodeCommand.class, FactoriesCommand.class, MachinesCommand.class, ApelSyncCommand.class,
-        AuditCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {NodeCommand.class, FactoriesCommand.class, MachinesCommand.class, MachinetypeCommand.class,
+        CheckCommand.class, ApelSyncCommand.class, AuditCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:the command did what it says; for 'node status', the node is ready",

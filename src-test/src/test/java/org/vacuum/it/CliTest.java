@@ -100,6 +100,80 @@ class CliTest {
   }
 
   @Test
+  void factoriesPrintsOnlyTheFactoriesNamed() throws Exception {
+    Run run = vacuum(Map.of("VACUUM_URL", url), "factories", "cli");
+    assertEquals(0, run.exit(), run.err());
+    assertEquals(1, run.out().lines().count(), run.out());
+    assertTrue(run.out().startsWith("cli "), run.out());
+    Run other = vacuum(Map.of("VACUUM_URL", url), "factories", "elsewhere.example.com");
+    assertEquals(0, other.exit(), other.err());
+    assertEquals("", other.out());
+  }
+
+  @Test
+  void machinetypePrintsVacsColumnsOneLinePerFactory() throws Exception {
+    Run run = vacuum(Map.of("VACUUM_URL", url), "machinetype", "lhcb");
+    assertEquals(0, run.exit(), run.err());
+    String line = run.out().strip();
+    assertTrue(line.matches("cli\\s+\\d+\\s+\\d+\\.\\d (-|\\d\\d \\w{3} \\d\\d:\\d\\d:\\d\\d) (-|\".*\")"), line);
+
+    Run json = vacuum(Map.of("VACUUM_URL", url), "machinetype", "lhcb", "cli", "--json");
+    assertEquals(0, json.exit(), json.err());
+    JsonNode array = new ObjectMapper().readTree(json.out());
+    assertEquals(1, array.size(), json.out());
+    assertEquals("machinetype_status", array.get(0).get("message_type").asText());
+    assertEquals("lhcb", array.get(0).get("machinetype").asText());
+    assertEquals("cli.example.com", array.get(0).get("factory").asText());
+
+    Run unknown = vacuum(Map.of("VACUUM_URL", url), "machinetype", "nosuch");
+    assertEquals(0, unknown.exit(), unknown.err());
+    assertEquals("", unknown.out());
+  }
+
+  @Test
+  void checkIsOkWhileTheHeartbeatsAreFreshAndCriticalWhenStale() throws Exception {
+    Run ok = vacuum(Map.of("VACUUM_URL", url), "check");
+    assertEquals(0, ok.exit(), ok.out() + ok.err());
+    assertTrue(ok.out().strip().matches("Factory \\+ responder ok \\(\\d+/\\d+ \\d+/\\d+\\)"), ok.out());
+
+    // A heartbeat from an earlier second than now is older than a timeout of 0 s.
+    TestNodes.await(java.time.Duration.ofSeconds(5), "the factory heartbeat is from an earlier second", () ->
+        TestNodes.getJson(url + "/api/v1/factories/cli.example.com").path("factory_heartbeat_time").asLong()
+            < System.currentTimeMillis() / 1000);
+    Run stale = vacuum(Map.of("VACUUM_URL", url), "check", "0");
+    assertEquals(2, stale.exit(), stale.out() + stale.err());
+    assertTrue(stale.out().strip().matches("No vacd factory heartbeat in \\d+\\.\\d\\d hours \\(\\d+/\\d+ \\d+/\\d+\\)"),
+        stale.out());
+  }
+
+  @Test
+  void checkIsCriticalWithTheFirstLineOfAFactoryError() throws Exception {
+    Path state = dir.resolve("checked");
+    Files.createDirectories(state.resolve("etc"));
+    Path conf = state.resolve("etc/vac.conf");
+    Files.writeString(conf, "[settings]\nvac_space = vac01.example.com\n");
+    try (VacuumNode checked = TestNodes.start(TestNodes.settings("checked", state, TestNodes.freePort(), List.of()))) {
+      String checkedUrl = "http://127.0.0.1:" + checked.adminPort();
+      assertEquals(0, vacuum(Map.of(), "check", "--url", checkedUrl).exit());
+      // A rejected vac.conf edit is a factory error, as a failed creation is.
+      Files.writeString(conf, "[settings]\nvac_space = vac01.example.com\nudp_timeout_seconds = 0\n");
+      TestNodes.await(java.time.Duration.ofSeconds(30), "the bad vac.conf edit is the factory error", () ->
+          TestNodes.getJson(checkedUrl + "/api/v1/factories/checked.example.com").path("factory_error").isTextual());
+      Run critical = vacuum(Map.of(), "check", "600", "--url", checkedUrl);
+      assertEquals(2, critical.exit(), critical.out() + critical.err());
+      assertTrue(critical.out().contains("udp_timeout_seconds must be more than 0"), critical.out());
+      assertEquals(1, critical.out().lines().count(), critical.out());
+    }
+  }
+
+  @Test
+  void checkIsCriticalWhenTheNodeCannotBeAsked() throws Exception {
+    Run run = vacuum(Map.of(), "check", "--url", "http://127.0.0.1:" + TestNodes.freePort());
+    assertEquals(2, run.exit());
+    assertTrue(run.out().startsWith("cannot reach the vacuum node at"), run.out());
+  }
+
+  @Test
   void machinesPrintsVacsColumnsOneLinePerSlot() throws Exception {
     var created = TestNodes.post(node, "/api/v1/factories/cli.example.com/machines", "{\"machinetype\": \"lhcb\"}");
     assertEquals(201, created.statusCode(), created.body());
