@@ -11,11 +11,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -39,6 +41,7 @@ import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vacuum.config.VacuumSettings;
+import org.vacuum.config.vac.VacConf;
 import org.vacuum.factory.Factory;
 import org.vacuum.info.InfoRoutes;
 import org.vacuum.protocol.factory.FactoryProtocol.ClearDrain;
@@ -63,13 +66,15 @@ import org.vacuum.space.Census;
  * <p>API: {@code GET /api/v1/factories} (census), {@code GET /factories/{name}}, {@code
  * POST|DELETE /factories/{name}/drain}, {@code GET /factories/{name}/machines}, {@code POST
  * /factories/{name}/machines} with {@code {"machinetype": "..."}} (201), {@code GET
- * /api/v1/machines[?factory=F]} (machines census), {@code GET /machines/{machine}}, {@code DELETE
+ * /api/v1/machines[?factory=F]} (machines census), {@code GET
+ * /api/v1/machinetypes[?factory=F...][&name=TYPE]} (machinetypes census), {@code GET /machines/{machine}}, {@code DELETE
  * /machines/{machine}[?reason=...]} (destroy); VC3's information model under {@code /api/v1/users},
  * {@code /projects}, ... ({@link InfoRoutes}).
  *
  * <p>Every answer of the API is JSON, errors included: {@code {"error": "..."}} with 400 for a bad
  * body (naming what is wrong), 404 for an unknown route or factory, 405 for a wrong method, 503
- * when a factory refuses, 504 when it does not answer within the census deadline.
+ * when a factory refuses, 504 when it does not answer within the census deadline ({@link
+ * Census#deadline}: this node's vac.conf {@code udp_timeout_seconds}).
  */
 public final class AdminHttp extends AllDirectives {
 
@@ -79,11 +84,13 @@ public final class AdminHttp extends AllDirectives {
 
   private final ActorSystem<?> system;
   private final VacuumSettings settings;
+  private final Supplier<Optional<VacConf>> vacConf;
   private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  private AdminHttp(ActorSystem<?> system, VacuumSettings settings) {
+  private AdminHttp(ActorSystem<?> system, VacuumSettings settings, Supplier<Optional<VacConf>> vacConf) {
     this.system = system;
     this.settings = settings;
+    this.vacConf = vacConf;
   }
 
   /**
@@ -91,7 +98,13 @@ public final class AdminHttp extends AllDirectives {
    * The returned stage fails if the port cannot be bound.
    */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, VacuumSettings settings) {
-    AdminHttp admin = new AdminHttp(system, settings);
+    return start(system, settings, Optional::empty);
+  }
+
+  /** As {@link #start(ActorSystem, VacuumSettings)}, with the node's vac.conf in force (for the census deadline). */
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, VacuumSettings settings,
+      Supplier<Optional<VacConf>> vacConf) {
+    AdminHttp admin = new AdminHttp(system, settings, vacConf);
     return Http.get(system)
         .newServerAt(settings.adminHost(), settings.adminPort())
         .bind(admin.route())
@@ -112,6 +125,7 @@ public final class AdminHttp extends AllDirectives {
     return pathPrefix("api", () -> pathPrefix("v1", () -> concat(
         pathPrefix("factories", this::factories),
         pathPrefix("machines", this::machines),
+        pathPrefix("machinetypes", this::machinetypes),
         InfoRoutes.route(system))));
   }
 
@@ -132,12 +146,26 @@ public final class AdminHttp extends AllDirectives {
   private Route machines() {
     return concat(
         pathEndOrSingleSlash(() -> get(() -> parameterList("factory", only ->
-            completeWithFuture(Census.machines(system, settings, settings.censusTimeout(), only)
+            completeWithFuture(Census.machines(system, settings, censusDeadline(), only)
                 .thenApply(result -> json(StatusCodes.OK, result)))))),
         path(PathMatchers.segment(), machine -> concat(
             get(() -> completeWithFuture(askSlot(machine, GetStatus::new))),
             delete(() -> parameterOptional("reason", reason -> completeWithFuture(askSlot(machine,
                 replyTo -> new Destroy(reason.orElse("destroyed by an operator"), null, replyTo))))))));
+  }
+
+  /** {@code GET /api/v1/machinetypes[?factory=F...][&name=TYPE]}: the machinetypes census, optionally of one type. */
+  private Route machinetypes() {
+    return pathEndOrSingleSlash(() -> get(() -> parameterList("factory", only -> parameterOptional("name", name ->
+        completeWithFuture(Census.machinetypes(system, settings, censusDeadline(), only)
+            .thenApply(result -> json(StatusCodes.OK, name.isEmpty() ? result : new Census.MachinetypesResult(
+                result.space(), result.machinetypes().stream().filter(m -> m.machinetype().equals(name.get())).toList(),
+                result.noReply()))))))));
+  }
+
+  /** The one deadline of every census and query this API runs. */
+  private Duration censusDeadline() {
+    return Census.deadline(settings, vacConf.get());
   }
 
   private CompletionStage<HttpResponse> createMachine(String factory, String body) {
@@ -164,12 +192,12 @@ public final class AdminHttp extends AllDirectives {
     }
     scala.Function1<ActorRef<StatusReply<MachineStatus>>, SlotProtocol.Command> ask = message::apply;
     return answer(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
-        .askWithStatus(ask, settings.slot().shutdownGrace().plus(settings.censusTimeout())), StatusCodes.OK,
+        .askWithStatus(ask, settings.slot().shutdownGrace().plus(censusDeadline())), StatusCodes.OK,
         "machine " + machine);
   }
 
   private CompletionStage<HttpResponse> census() {
-    return Census.run(system, settings, settings.censusTimeout()).thenApply(result -> json(StatusCodes.OK, result));
+    return Census.run(system, settings, censusDeadline()).thenApply(result -> json(StatusCodes.OK, result));
   }
 
   private CompletionStage<HttpResponse> drain(String name, String body) {
@@ -243,7 +271,7 @@ public final class AdminHttp extends AllDirectives {
       return CompletableFuture.completedFuture(json(StatusCodes.NOT_FOUND, body));
     }
     // Creating a machine may fetch an image and start a domain: give it the slot's own limit.
-    Duration timeout = success == StatusCodes.CREATED ? Duration.ofMinutes(5) : settings.censusTimeout();
+    Duration timeout = success == StatusCodes.CREATED ? Duration.ofMinutes(5) : censusDeadline();
     return answer(ClusterSharding.get(system).entityRefFor(Factory.ENTITY_KEY, name).askWithStatus(ask, timeout),
         success, "factory " + name);
   }

@@ -43,6 +43,8 @@ import org.vacuum.protocol.factory.FactoryProtocol.CreationSucceeded;
 import org.vacuum.protocol.factory.FactoryProtocol.DecisionTick;
 import org.vacuum.protocol.factory.FactoryProtocol.Machines;
 import org.vacuum.protocol.factory.FactoryProtocol.MachinesQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.Machinetypes;
+import org.vacuum.protocol.factory.FactoryProtocol.MachinetypesQuery;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotChanged;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
@@ -59,6 +61,7 @@ import org.vacuum.protocol.slot.MachineStatus;
 import org.vacuum.protocol.slot.SlotNames;
 import org.vacuum.protocol.slot.SlotProtocol;
 import org.vacuum.slot.Slot;
+import org.vacuum.space.MachinetypeStatuses;
 
 /**
  * One factory: a hypervisor host of the space (reference/vac.md §0, DESIGN §4). Its id is the
@@ -66,7 +69,7 @@ import org.vacuum.slot.Slot;
  * factory_query} from memory with the host's current facts.
  *
  * <p><b>Machines.</b> The factory keeps an in-memory view of its slots, which tell it every change
- * ({@code SlotChanged}), and answers {@code machines_query} from it. Once the node has reconciled
+ * ({@code SlotChanged}), and answers {@code machines_query} and {@code machinetypes_query} from it. Once the node has reconciled
  * the slots with the hypervisor, it decides which machines to create: when a slot frees, when
  * vac.conf changes, when a drain is cleared, and on a periodic safety tick. The gate checks
  * (draining, {@code shutdown_time}, free processors) are here; which machinetype is a {@link
@@ -185,6 +188,7 @@ public final class Factory
     else if (command instanceof Heartbeat c) c.replyTo().tell(StatusReply.error(why));
     else if (command instanceof CreateMachine c) c.replyTo().tell(StatusReply.error(why));
     else if (command instanceof MachinesQuery c) c.replyTo().tell(StatusReply.error(why));
+    else if (command instanceof MachinetypesQuery c) c.replyTo().tell(StatusReply.error(why));
   }
 
   /** Vac decides once a cycle (60 s): the safety tick, and the pause after a failed creation. */
@@ -204,6 +208,8 @@ public final class Factory
   private final Map<String, MachinetypeChooser.Choice> creating = new HashMap<>();
   private boolean reconciled;
   private Instant creationPausedUntil = Instant.MIN;
+  // Per machinetype, its most recently created finished machine (Vac's finishes/TYPE), from the slots' word.
+  private final Map<String, MachineStatus> finishes = new HashMap<>();
 
   private Factory(ActorContext<Command> ctx, TimerScheduler<Command> timers, FactoryHost host,
       MachinetypeChooser chooser) {
@@ -242,6 +248,7 @@ public final class Factory
         .onCommand(FactoryQuery.class, this::onQuery)
         .onCommand(Heartbeat.class, this::onHeartbeat)
         .onCommand(MachinesQuery.class, this::onMachinesQuery)
+        .onCommand(MachinetypesQuery.class, this::onMachinetypesQuery)
         .onCommand(CreateMachine.class, this::onCreateMachine)
         .onCommand(SlotChanged.class, this::onSlotChanged)
         .onCommand(SlotsReconciled.class, this::onSlotsReconciled)
@@ -298,6 +305,20 @@ public final class Factory
     return Effect().reply(c.replyTo(), StatusReply.success(new Machines(List.copyOf(all))));
   }
 
+  /** VacQuery's machinetypes query: one reply per configured type, from the slots and finishes in memory. */
+  private ReplyEffect<Event, State> onMachinetypesQuery(State state, MachinetypesQuery c) {
+    responderHeartbeat = clock.instant();
+    Optional<VacConf> conf = host.conf();
+    if (conf.isEmpty()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(new Machinetypes(List.of())));
+    }
+    MachinetypeStatuses.Header header = new MachinetypeStatuses.Header(VacuumVersion.vacVersion(),
+        VacuumVersion.daemonVersion(DAEMON), FactoryStatus.VACQUERY_VERSION, settings.space(), settings.factoryName(),
+        site());
+    return Effect().reply(c.replyTo(), StatusReply.success(new Machinetypes(MachinetypeStatuses.of(header, conf.get(),
+        view(), finishes, clock.instant().getEpochSecond()))));
+  }
+
   private ReplyEffect<Event, State> onCreateMachine(State state, CreateMachine c) {
     Optional<String> refusal = gate(state);
     Optional<Machinetype> type = host.machinetype(c.machinetype());
@@ -329,6 +350,7 @@ public final class Factory
 
   private ReplyEffect<Event, State> onSlotChanged(State state, SlotChanged c) {
     MachineStatus before = slots.put(c.status().machine(), c.status());
+    MachinetypeStatuses.remember(finishes, c.status());
     boolean freed = before != null && before.occupied() && !c.status().occupied();
     if (freed && !creating.containsKey(c.status().machine())) {
       return decide(state);

@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -144,7 +145,8 @@ public final class VacuumNode implements AutoCloseable {
     }
     ServerBinding admin;
     try {
-      admin = AdminHttp.start(system, settings).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      admin = AdminHttp.start(system, settings, host == null ? Optional::empty : host::conf)
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException | InterruptedException e) {
       throw new StartupException("admin HTTP port " + settings.adminHost() + ":" + settings.adminPort()
           + " cannot be bound: " + rootMessage(e) + " (set vacuum.admin.port or VACUUM_ADMIN_PORT)", e);

@@ -20,11 +20,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.pattern.StatusReply;
 import org.vacuum.config.VacuumSettings;
+import org.vacuum.config.vac.VacConf;
 import org.vacuum.factory.Factory;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.protocol.factory.FactoryProtocol.FactoryQuery;
 import org.vacuum.protocol.factory.FactoryProtocol.MachinesQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.MachinetypesQuery;
 import org.vacuum.protocol.factory.FactoryStatus;
+import org.vacuum.protocol.factory.MachinetypeStatus;
 import org.vacuum.protocol.slot.MachineStatus;
 
 /**
@@ -32,6 +35,9 @@ import org.vacuum.protocol.slot.MachineStatus;
  * factory_status} through sharding, all at once under one deadline, and whoever answered in time
  * is the result (as Vac's UDP query uses whatever replies arrive). Factories that did not answer
  * are named, not hidden.
+ *
+ * <p>The deadline a census run for users waits is {@link #deadline}: vac.conf's {@code
+ * udp_timeout_seconds}, as Vac's queries wait.
  */
 public final class Census {
 
@@ -63,6 +69,20 @@ public final class Census {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record MachinesResult(String space, List<MachineStatus> machines, List<String> noReply) {}
 
+  /** What a machinetypes census found: each answering factory's replies, and who did not answer. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record MachinetypesResult(String space, List<MachinetypeStatus> machinetypes, List<String> noReply) {}
+
+  /**
+   * How long a census waits for replies: vac.conf's {@code udp_timeout_seconds} when a vac.conf is
+   * in force on this node (its default, 10 s, when the file does not set it), else {@code
+   * vacuum.census-timeout} (a node without vac.conf, such as a control-only member).
+   */
+  public static Duration deadline(VacuumSettings settings, Optional<VacConf> conf) {
+    return conf.map(c -> Duration.ofMillis(Math.round(c.settings().udpTimeoutSeconds() * 1000)))
+        .orElse(settings.censusTimeout());
+  }
+
   /** Asks every member factory, all with the same deadline, and collects whoever answered. */
   public static CompletionStage<Result> run(ActorSystem<?> system, VacuumSettings settings, Duration deadline) {
     List<String> names = factoryNames(system);
@@ -89,6 +109,28 @@ public final class Census {
           () -> noReply.add(name)));
       machines.sort(Comparator.comparing(MachineStatus::factory).thenComparing(MachineStatus::machine));
       return new MachinesResult(settings.space(), List.copyOf(machines), List.copyOf(noReply));
+    });
+  }
+
+  /** VacQuery's machinetypes query to every member factory, under one deadline. */
+  public static CompletionStage<MachinetypesResult> machinetypes(ActorSystem<?> system, VacuumSettings settings,
+      Duration deadline) {
+    return machinetypes(system, settings, deadline, List.of());
+  }
+
+  /**
+   * VacQuery's machinetypes query to the member factories named in {@code only} (all when empty),
+   * under one deadline: every reply, sorted by factory, each factory's in its configuration's order.
+   */
+  public static CompletionStage<MachinetypesResult> machinetypes(ActorSystem<?> system, VacuumSettings settings,
+      Duration deadline, List<String> only) {
+    List<String> names = only.isEmpty() ? factoryNames(system) : only;
+    return askEach(system, names, MachinetypesQuery::new, deadline).thenApply(answers -> {
+      List<MachinetypeStatus> machinetypes = new ArrayList<>();
+      List<String> noReply = new ArrayList<>();
+      answers.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(answer -> answer.getValue()
+          .ifPresentOrElse(m -> machinetypes.addAll(m.machinetypes()), () -> noReply.add(answer.getKey())));
+      return new MachinetypesResult(settings.space(), List.copyOf(machinetypes), List.copyOf(noReply));
     });
   }
 

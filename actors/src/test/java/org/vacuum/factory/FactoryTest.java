@@ -37,6 +37,13 @@ import org.vacuum.protocol.factory.FactoryProtocol.Heartbeat;
 import org.vacuum.protocol.factory.FactoryProtocol.Register;
 import org.vacuum.protocol.factory.FactoryProtocol.SetDrain;
 import org.vacuum.protocol.factory.FactoryStatus;
+import org.vacuum.protocol.factory.FactoryProtocol.Machinetypes;
+import org.vacuum.protocol.factory.FactoryProtocol.MachinetypesQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotChanged;
+import org.vacuum.protocol.factory.MachinetypeStatus;
+import org.vacuum.protocol.slot.MachineStatus;
+import org.vacuum.config.vac.Host;
+import org.vacuum.config.vac.VacConfReader;
 
 class FactoryTest {
 
@@ -141,6 +148,44 @@ class FactoryTest {
     var restarted = factory.restart();
     assertEquals(new Factory.State("node-a", NOW, true, "retiring", NOW, null, null, null), restarted.state());
     assertTrue(factory.<StatusReply<FactoryStatus>>runCommand(FactoryQuery::new).reply().getValue().draining());
+  }
+
+  @Test
+  void machinetypesQueryAnswersEveryTypeFromTheSlotsAndTheLastFinish() throws Exception {
+    Path etc = java.nio.file.Files.createDirectories(stateDir.resolve("mt/etc"));
+    Path image = java.nio.file.Files.write(etc.resolve("root.img"), new byte[512]);
+    java.nio.file.Files.writeString(etc.resolve("vac.conf"), String.join("\n", "[settings]",
+        "vac_space = vac01.example.com", "[machinetype lhcb]", "machine_model = vm-raw", "root_image = " + image,
+        "fizzle_seconds = 600", "[machinetype atlas]", "machine_model = vm-raw", "root_image = " + image, ""));
+    VacuumSettings settings = settings(stateDir);
+    FactoryHost host = new FactoryHost(settings, null, null, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC));
+    host.applied(VacConfReader.read(new VacuumSettings.VacConfPaths(etc.resolve("vac.d"), etc.resolve("vac.conf"),
+        etc.resolve("run.conf")), Host.of("f1.example.com", 8, stateDir, vg -> false)));
+    var kit = EventSourcedBehaviorTestKit.<Command, Event, Factory.State>create(testKit.system(),
+        Factory.create(host, new PlaceholderChooser()));
+    long now = NOW.getEpochSecond();
+    kit.runCommand(new SlotChanged(new MachineStatus(null, null, null, null, null, null, 0, 0, "f1-00.example.com",
+        MachineStatus.RUNNING, "vm-raw", "u0", now - 100, now - 90, now - 5, 2, 0, 0, 2.0, "lhcb", null, null, null,
+        null)));
+    kit.runCommand(new SlotChanged(new MachineStatus(null, null, null, null, null, null, 0, 0, "f1-01.example.com",
+        MachineStatus.SHUT_DOWN, "vm-raw", "u1", now - 500, now - 480, now - 400, 1, 0, 0, 1.0, "lhcb", null, null,
+        null, "machine stopped")));
+
+    List<MachinetypeStatus> replies = kit.<StatusReply<Machinetypes>>runCommand(MachinetypesQuery::new)
+        .reply().getValue().machinetypes();
+    assertEquals(List.of("atlas", "lhcb"), replies.stream().map(MachinetypeStatus::machinetype).toList());
+    MachinetypeStatus lhcb = replies.get(1);
+    assertEquals("machinetype_status", lhcb.messageType());
+    assertEquals("f1.example.com", lhcb.factory());
+    assertEquals("VacQuery 01.03", lhcb.vacqueryVersion());
+    assertEquals(now, lhcb.timeSent());
+    assertEquals(1, lhcb.runningMachines());
+    assertEquals(2, lhcb.runningProcessors());
+    assertEquals(1, lhcb.numBeforeFizzle());
+    assertEquals("300 Vac detects fizzle after 80 seconds", lhcb.shutdownMessage());
+    assertEquals("f1-01.example.com", lhcb.shutdownMachine());
+    assertEquals(0, replies.get(0).runningMachines());
+    assertNull(replies.get(0).shutdownMessage());
   }
 
   @Test
