@@ -1,0 +1,67 @@
+package org.vacuum.it.bench;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+/**
+ * Appends a benchmark's result to {@code BENCHMARKS.md} at the repository root (the path comes from
+ * the {@code bench} profile's {@code vacuum.benchmarks} property), with the date, the machine and
+ * the commit, so results from different runs can be compared.
+ */
+final class BenchmarkReport {
+
+  private BenchmarkReport() {}
+
+  static void append(String title, List<String> lines) throws IOException {
+    Path file = Path.of(System.getProperty("vacuum.benchmarks", "BENCHMARKS.md"));
+    StringBuilder s = new StringBuilder();
+    s.append("\n### ").append(title).append("\n\n");
+    s.append("- date: ").append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append('\n');
+    s.append("- machine: ").append(machine()).append('\n');
+    s.append("- commit: ").append(commit(file.toAbsolutePath().getParent())).append('\n');
+    for (String line : lines) {
+      s.append(line).append('\n');
+    }
+    Files.writeString(file, s.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    System.out.print(s);
+  }
+
+  private static String machine() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "unknown host";
+    }
+    String cpu = "";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("");
+    } catch (IOException e) {
+      // not Linux: the processor count is enough
+    }
+    return host + ", " + Runtime.getRuntime().availableProcessors() + " processors" + (cpu.isEmpty() ? "" : " (" + cpu + ")")
+        + ", Java " + Runtime.version();
+  }
+
+  private static String commit(Path repo) {
+    try {
+      Process git = new ProcessBuilder("git", "-C", repo.toString(), "rev-parse", "--short", "HEAD")
+          .redirectErrorStream(true).start();
+      String out = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      return git.waitFor() == 0 ? out : "unknown";
+    } catch (IOException e) {
+      return "unknown";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown";
+    }
+  }
+}
