@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
+import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -48,6 +49,7 @@ import org.vacuum.protocol.factory.FactoryProtocol.Machinetypes;
 import org.vacuum.protocol.factory.FactoryProtocol.MachinetypesQuery;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotChanged;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
+import org.vacuum.protocol.factory.FactoryProtocol.SpaceCensusAnswered;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.protocol.factory.FactoryProtocol.DrainCleared;
 import org.vacuum.protocol.factory.FactoryProtocol.DrainSet;
@@ -63,6 +65,10 @@ import org.vacuum.protocol.slot.SlotNames;
 import org.vacuum.protocol.slot.SlotProtocol;
 import org.vacuum.slot.Slot;
 import org.vacuum.space.MachinetypeStatuses;
+import org.vacuum.space.Census;
+import org.vacuum.space.CreationGate;
+import org.vacuum.space.CreationPlan;
+import org.vacuum.space.SuperslotFill.Creation;
 
 /**
  * One factory: a hypervisor host of the space (reference/vac.md §0, DESIGN §4). Its id is the
@@ -72,9 +78,11 @@ import org.vacuum.space.MachinetypeStatuses;
  * <p><b>Machines.</b> The factory keeps an in-memory view of its slots, which tell it every change
  * ({@code SlotChanged}), and answers {@code machines_query} and {@code machinetypes_query} from it. Once the node has reconciled
  * the slots with the hypervisor, it decides which machines to create: when a slot frees, when
- * vac.conf changes, when a drain is cleared, and on a periodic safety tick. The gate checks
- * (draining, {@code shutdown_time}, free processors) are here; which machinetype is a {@link
- * MachinetypeChooser}'s decision. Each decision fills as many free slots as the chooser allows. A
+ * vac.conf changes, when a drain is cleared, when a machinetype's backoff ends, and on a periodic
+ * safety tick. A decision asks the space for its {@code machinetype_status} census (one deadline,
+ * Vac's per-receive UDP timeout), counts itself from its own slots (so a creation just made counts
+ * at once), and lets {@link CreationPlan} fill as many free slots as Vac's gate, shares and
+ * superslots allow. Only one decision runs at a time; triggers meanwhile coalesce into one more. A
  * failed creation is the factory error ({@code CreationFailed}) until the next success, and
  * creation pauses for a retry interval so a broken machinetype does not spin.
  *
@@ -150,7 +158,7 @@ public final class Factory
    */
   public static void init(ActorSystem<?> system, VacuumSettings settings, FactoryHost host) {
     PinnedToFactory.init(system, ENTITY_KEY, id -> id,
-        id -> host != null && id.equals(settings.factoryName()) ? create(host, new PlaceholderChooser()) : unreachable(id));
+        id -> host != null && id.equals(settings.factoryName()) ? create(host, new java.util.SplittableRandom()) : unreachable(id));
   }
 
   /** Records that this node hosts its factory's shard, so the allocation strategy pins it here. */
@@ -160,10 +168,11 @@ public final class Factory
 
   // ---- create --------------------------------------------------------------------------------
 
-  public static Behavior<Command> create(FactoryHost host, MachinetypeChooser chooser) {
+  /** {@code random} breaks ties between machinetypes of equal score (Vac's {@code random()}). */
+  public static Behavior<Command> create(FactoryHost host, RandomGenerator random) {
     String id = host.settings().factoryName();
     return Behaviors.setup(ctx -> Behaviors.withMdc(Command.class, Map.of("entity", "Factory:" + id),
-        Behaviors.withTimers(timers -> new Factory(ctx, timers, host, chooser))));
+        Behaviors.withTimers(timers -> new Factory(ctx, timers, host, random))));
   }
 
   /** What runs when a factory's id reaches a node that is not its own: refuse, persist nothing, stop. */
@@ -195,31 +204,40 @@ public final class Factory
   /** Vac decides once a cycle (60 s): the safety tick, and the pause after a failed creation. */
   static final Duration DECISION_INTERVAL = Duration.ofSeconds(60);
   private static final String DECISION_TIMER = "decide";
+  private static final String BACKOFF_TIMER = "backoff-ends";
+  // Vac compares whole seconds: a backed-off type is eligible just after its restart second.
+  private static final Duration AFTER_RESTART = Duration.ofMillis(50);
 
   private final ActorContext<Command> ctx;
   private final FactoryHost host;
   private final VacuumSettings settings;
   private final Clock clock;
-  private final MachinetypeChooser chooser;
+  private final RandomGenerator random;
+  private final TimerScheduler<Command> timers;
   // In-memory view, not persisted: times of the last heartbeat and the last answered query, the
   // slots as they last told, the slots being created now, and when creation may resume after a failure.
   private Instant factoryHeartbeat;
   private Instant responderHeartbeat;
   private final TreeMap<String, MachineStatus> slots = new TreeMap<>();
-  private final Map<String, MachinetypeChooser.Choice> creating = new HashMap<>();
+  private final Map<String, Creation> creating = new HashMap<>();
   private boolean reconciled;
   private Instant creationPausedUntil = Instant.MIN;
   // Per machinetype, its most recently created finished machine (Vac's finishes/TYPE), from the slots' word.
   private final Map<String, MachineStatus> finishes = new HashMap<>();
+  // One decision at a time: a census is out; a trigger arrived meanwhile; the last stop reason logged.
+  private boolean deciding;
+  private boolean decideAgain;
+  private String lastStop;
 
   private Factory(ActorContext<Command> ctx, TimerScheduler<Command> timers, FactoryHost host,
-      MachinetypeChooser chooser) {
+      RandomGenerator random) {
     super(PersistenceId.of(ENTITY_KEY.name(), host.settings().factoryName()));
     this.ctx = ctx;
     this.host = host;
     this.settings = host.settings();
     this.clock = host.clock();
-    this.chooser = chooser;
+    this.random = random;
+    this.timers = timers;
     for (int ordinal = 0; ordinal < settings.slots(); ordinal++) {
       String name = SlotNames.machineName(settings.factoryName(), ordinal);
       slots.put(name, MachineStatus.empty(name));
@@ -262,6 +280,7 @@ public final class Factory
         .onCommand(ConfigChanged.class, this::onConfigChanged)
         .onCommand(DecisionTick.class, (state, c) -> decide(state))
         .onCommand(CreationResult.class, this::onCreationResult)
+        .onCommand(SpaceCensusAnswered.class, this::onSpaceCensus)
         .build();
   }
 
@@ -355,8 +374,8 @@ public final class Factory
     if (global != null && global < shutdownTime) {
       shutdownTime = global;
     }
-    create(slot.get(), new MachinetypeChooser.Choice(t.name(), Math.min(free, t.maxProcessors()), shutdownTime),
-        c.replyTo(), c.userDataOptions());
+    create(slot.get(), new Creation(t.name(), Math.min(free, t.maxProcessors()), shutdownTime,
+        "requested by an operator"), c.replyTo(), c.userDataOptions());
     return Effect().noReply();
   }
 
@@ -416,55 +435,135 @@ public final class Factory
   }
 
   /**
-   * Fills free slots while the gate is open and the chooser has something to create, one choice
-   * per slot, each made with the slots as they stand after the previous one.
+   * Starts a decision if creation may be possible: asks the space for its machinetype census,
+   * whose answer ({@link SpaceCensusAnswered}) makes the choice. While one is out, further
+   * triggers only ask for one more decision after it.
    */
   private ReplyEffect<Event, State> decide(State state) {
     Instant now = clock.instant();
-    if (!reconciled || now.isBefore(creationPausedUntil) || gate(state).isPresent()) {
+    if (!reconciled || now.isBefore(creationPausedUntil) || gate(state).isPresent() || lowestFreeSlot().isEmpty()) {
       return Effect().noReply();
     }
-    VacConf conf = host.conf().orElseThrow();
-    while (true) {
-      Optional<String> slot = lowestFreeSlot();
-      if (slot.isEmpty()) {
-        break;
-      }
-      Optional<MachinetypeChooser.Choice> choice = chooser.choose(conf, view(), freeProcessors(), now);
-      if (choice.isEmpty()) {
-        break;
-      }
-      create(slot.get(), choice.get(), null);
+    if (deciding) {
+      decideAgain = true;
+      return Effect().noReply();
     }
+    deciding = true;
+    // Vac waits udp_timeout_seconds / 5 for each round of replies; one round here.
+    double udpTimeout = host.conf().map(c -> c.settings().udpTimeoutSeconds()).orElse(10.0);
+    Duration deadline = Duration.ofMillis(Math.max(100, Math.round(udpTimeout * 1000 / 5)));
+    ctx.pipeToSelf(Census.machinetypes(ctx.getSystem(), settings, deadline),
+        (result, error) -> error != null ? new SpaceCensusAnswered(List.of(), List.of(), error.toString())
+            : new SpaceCensusAnswered(result.machinetypes(), result.noReply(), null));
     return Effect().noReply();
   }
 
-  /** Vac's creation gate (reference/vac.md §2.5), without the load checks; empty when open. */
+  /**
+   * The census is back: plan with this factory's own counts from its slots (fresher than its
+   * census answer) and the others' replies, create what the plan says, and wake up again when a
+   * backed-off machinetype becomes eligible.
+   */
+  private ReplyEffect<Event, State> onSpaceCensus(State state, SpaceCensusAnswered c) {
+    deciding = false;
+    if (decideAgain) {
+      decideAgain = false;
+      ctx.getSelf().tell(new DecisionTick());
+    }
+    Instant now = clock.instant();
+    if (c.error() != null) {
+      ctx.getLog().warn("machinetype census of the space failed: {}", c.error());
+    }
+    Optional<VacConf> conf = host.conf();
+    if (!reconciled || now.isBefore(creationPausedUntil) || conf.isEmpty()) {
+      return Effect().noReply();
+    }
+    List<org.vacuum.protocol.factory.MachinetypeStatus> space = new ArrayList<>();
+    for (var reply : c.machinetypes()) {
+      if (!settings.factoryName().equals(reply.factory())) {
+        space.add(reply);
+      }
+    }
+    space.addAll(ownMachinetypes(conf.get(), now));
+    int freeSlots = (int) slots.values().stream()
+        .filter(s -> !s.occupied() && !creating.containsKey(s.machine())).count();
+    CreationPlan.Plan plan = CreationPlan.decide(new CreationPlan.Inputs(conf.get(), space, occupied(conf.get()),
+        freeSlots, host.totalProcessors(), HostLoad.read(), hostProcessors(), state.draining()), now, random);
+    for (Creation creation : plan.creations()) {
+      String slot = lowestFreeSlot().orElseThrow();
+      ctx.getLog().info("creating a {} machine in {} with {} processors until {}: {}", creation.machinetype(), slot,
+          creation.processors(), Instant.ofEpochSecond(creation.shutdownTime()), creation.reason());
+      create(slot, creation, null);
+    }
+    String stop = plan.stopped() + (c.noReply().isEmpty() ? "" : " (no census reply from " + c.noReply() + ")");
+    if (!stop.equals(lastStop) || !plan.creations().isEmpty()) {
+      ctx.getLog().info("decision: {} created, then {}; {}", plan.creations().size(), stop, plan.standings());
+      lastStop = stop;
+    }
+    plan.nextRestart().ifPresent(at -> timers.startSingleTimer(BACKOFF_TIMER, new DecisionTick(),
+        Duration.between(now, at).plus(AFTER_RESTART)));
+    return Effect().noReply();
+  }
+
+  /** Vac's creation gate (reference/vac.md §2.5) without the load checks, for this factory; empty when open. */
   private Optional<String> gate(State state) {
     Optional<VacConf> conf = host.conf();
     if (conf.isEmpty()) {
       return Optional.of("factory " + settings.factoryName() + " has no vac.conf in force");
     }
-    Long shutdownTime = conf.get().settings().shutdownTime();
-    if (shutdownTime != null && clock.instant().getEpochSecond() >= shutdownTime) {
-      return Optional.of("factory " + settings.factoryName() + " is past its shutdown_time "
-          + Instant.ofEpochSecond(shutdownTime));
-    }
-    if (state.draining() || conf.get().settings().draining()) {
-      return Optional.of("factory " + settings.factoryName() + " is draining");
-    }
-    if (freeProcessors() <= 0) {
-      return Optional.of("factory " + settings.factoryName() + " has no free processors (total_processors "
-          + host.totalProcessors() + ")");
-    }
-    return Optional.empty();
+    return new CreationGate(usedProcessors(), -1, conf.get().settings().overloadPerProcessor(), hostProcessors(),
+        conf.get().settings().shutdownTime(), state.draining() || conf.get().settings().draining(),
+        host.totalProcessors())
+        .check(clock.instant())
+        .map(why -> "factory " + settings.factoryName() + ": " + why);
   }
 
-  private void create(String slot, MachinetypeChooser.Choice choice, ActorRef<StatusReply<MachineStatus>> replyTo) {
+  /** The host's processor count as Vac counts it ({@code /proc/cpuinfo}). */
+  private static int hostProcessors() {
+    int counted = org.vacuum.config.vac.Host.countProcessors(java.nio.file.Path.of("/proc/cpuinfo"));
+    return counted > 0 ? counted : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** This factory's own {@code machinetype_status} replies, from its slots as they stand now. */
+  private List<org.vacuum.protocol.factory.MachinetypeStatus> ownMachinetypes(VacConf conf, Instant now) {
+    MachinetypeStatuses.Header header = new MachinetypeStatuses.Header(VacuumVersion.vacVersion(),
+        VacuumVersion.daemonVersion(DAEMON), FactoryStatus.VACQUERY_VERSION, settings.space(), settings.factoryName(),
+        site());
+    return MachinetypeStatuses.of(header, conf, view(), finishes, now.getEpochSecond());
+  }
+
+  /** This factory's starting and running machines with the shutdown times their superslots end at. */
+  private List<CreationPlan.Occupied> occupied(VacConf conf) {
+    List<CreationPlan.Occupied> own = new ArrayList<>();
+    for (MachineStatus s : slots.values()) {
+      Creation c = creating.get(s.machine());
+      if (c != null) {
+        own.add(new CreationPlan.Occupied(c.machinetype(), c.processors(), c.shutdownTime()));
+      } else if (s.occupied()) {
+        own.add(new CreationPlan.Occupied(s.machinetype(), s.numProcessors(), plannedShutdown(conf, s)));
+      }
+    }
+    return own;
+  }
+
+  /** A machine's MJF shutdown time, as Vac reads it; else its creation plus max_wallclock_seconds. */
+  private long plannedShutdown(VacConf conf, MachineStatus s) {
+    var view = host.byOrdinal(SlotNames.ordinalOf(s.machine()));
+    if (view.isPresent() && view.get().uuid().toString().equals(s.uuid())) {
+      var t = view.get().directory().shutdownTime();
+      if (t.isPresent()) {
+        return t.getAsLong();
+      }
+    }
+    Machinetype type = conf.machinetypes().get(s.machinetype());
+    long created = s.createdTime() == null ? clock.instant().getEpochSecond() : s.createdTime();
+    return created + (type == null ? 0 : type.maxWallclockSeconds());
+  }
+
+  private void create(String slot, Creation choice, ActorRef<StatusReply<MachineStatus>> replyTo) {
     create(slot, choice, replyTo, Map.of());
   }
 
-  private void create(String slot, MachinetypeChooser.Choice choice, ActorRef<StatusReply<MachineStatus>> replyTo,
+  private void create(String slot, Creation choice, ActorRef<StatusReply<MachineStatus>> replyTo,
       Map<String, String> userDataOptions) {
     creating.put(slot, choice);
     ctx.pipeToSelf(
@@ -483,7 +582,7 @@ public final class Factory
   }
 
   private int usedProcessors() {
-    int used = creating.values().stream().mapToInt(MachinetypeChooser.Choice::processors).sum();
+    int used = creating.values().stream().mapToInt(Creation::processors).sum();
     for (MachineStatus s : slots.values()) {
       if (s.occupied() && !creating.containsKey(s.machine())) {
         used += s.numProcessors();
@@ -500,7 +599,7 @@ public final class Factory
   private List<MachineStatus> view() {
     List<MachineStatus> view = new ArrayList<>();
     for (MachineStatus s : slots.values()) {
-      MachinetypeChooser.Choice c = creating.get(s.machine());
+      Creation c = creating.get(s.machine());
       view.add(c == null ? s : new MachineStatus(null, null, null, null, null, null, 0, 0, s.machine(),
           MachineStatus.STARTING, null, null, null, null, null, c.processors(), 0, 0, 0, c.machinetype(), null, null,
           null, null));

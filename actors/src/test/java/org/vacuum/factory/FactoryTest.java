@@ -64,7 +64,7 @@ class FactoryTest {
   void fresh() {
     // No hypervisor: these tests never reach a slot.
     FactoryHost host = new FactoryHost(settings(stateDir), null, null, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC));
-    factory = EventSourcedBehaviorTestKit.create(testKit.system(), Factory.create(host, new PlaceholderChooser()));
+    factory = EventSourcedBehaviorTestKit.create(testKit.system(), Factory.create(host, new java.util.SplittableRandom(1)));
     factory.clear();
   }
 
@@ -162,7 +162,7 @@ class FactoryTest {
     host.applied(VacConfReader.read(new VacuumSettings.VacConfPaths(etc.resolve("vac.d"), etc.resolve("vac.conf"),
         etc.resolve("run.conf")), Host.of("f1.example.com", 8, stateDir, vg -> false)));
     var kit = EventSourcedBehaviorTestKit.<Command, Event, Factory.State>create(testKit.system(),
-        Factory.create(host, new PlaceholderChooser()));
+        Factory.create(host, new java.util.SplittableRandom(1)));
     long now = NOW.getEpochSecond();
     kit.runCommand(new SlotChanged(new MachineStatus(null, null, null, null, null, null, 0, 0, "f1-00.example.com",
         MachineStatus.RUNNING, "vm-raw", "u0", now - 100, now - 90, now - 5, 2, 0, 0, 2.0, "lhcb", null, null, null,

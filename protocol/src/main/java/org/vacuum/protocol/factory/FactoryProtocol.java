@@ -26,7 +26,7 @@ public final class FactoryProtocol {
   public sealed interface Command extends CborSerializable
       permits Register, SetDrain, ClearDrain, FactoryQuery, Heartbeat, CreateMachine, MachinesQuery, MachinetypesQuery,
           SlotChanged,
-          SlotsReconciled, ConfigChanged, DecisionTick, CreationResult {}
+          SlotsReconciled, ConfigChanged, DecisionTick, CreationResult, SpaceCensusAnswered {}
 
   /**
    * Sent by the factory's own node when it starts: records that this factory (re)joined the
@@ -118,6 +118,13 @@ public final class FactoryProtocol {
    */
   public record CreationResult(String machine, String machinetype, MachineStatus status, String error,
       ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
+
+  /**
+   * The space's {@code machinetype_status} census a decision asked for came back (no answer):
+   * the replies of the factories that answered, who did not, or {@code error} if it failed.
+   */
+  public record SpaceCensusAnswered(List<MachinetypeStatus> machinetypes, List<String> noReply, String error)
+      implements Command {}
 
   /** Facts the {@code Factory} entity persists. Never deleted or rewritten. */
   public sealed interface Event extends CborSerializable

@@ -18,8 +18,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -28,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -41,7 +40,6 @@ import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
 import org.vacuum.factory.FactoryHost;
 import org.vacuum.factory.PinnedToFactory;
-import org.vacuum.factory.PlaceholderChooser;
 import org.vacuum.it.TestNodes;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.space.Census;
@@ -95,11 +93,7 @@ class CensusLatencyBench {
       rows.add(new Row(n, percentile(census, 50), percentile(census, 99), percentile(machines, 50), percentile(udp, 50), percentile(udp, 99),
           reply.length));
     }
-    String table = table(rows);
-    System.out.println(table);
-    Path benchmarks = Path.of("..", "BENCHMARKS.md").toAbsolutePath().normalize();
-    Files.writeString(benchmarks, table, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-        java.nio.file.StandardOpenOption.APPEND);
+    BenchmarkReport.append("Census latency (CensusLatencyBench)", List.of(table(rows)));
   }
 
   /** One cluster: a control member that runs the census and four members hosting n factories. */
@@ -148,7 +142,7 @@ class CensusLatencyBench {
             VacuumConfig.load(Optional.empty(), config).config());
         space.systems.add(system);
         PinnedToFactory.<Command>init(system, Factory.ENTITY_KEY, id -> id,
-            id -> mine.containsKey(id) ? Factory.create(mine.get(id), new PlaceholderChooser()) : stopped());
+            id -> mine.containsKey(id) ? Factory.create(mine.get(id), new SplittableRandom(1)) : stopped());
       }
       TestNodes.await(Duration.ofSeconds(60), (1 + Math.min(n, FACTORY_MEMBERS)) + " Up members",
           () -> space.systems.stream().allMatch(s -> up(s) == space.systems.size()));
@@ -344,12 +338,7 @@ class CensusLatencyBench {
 
   private static String table(List<Row> rows) throws Exception {
     StringBuilder s = new StringBuilder();
-    s.append("\n## Census latency (CensusLatencyBench)\n\n");
-    s.append(String.format(Locale.ROOT, "%s UTC; nproc %d; CPU %s; commit %s; load average before: %s%n%n",
-        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").format(Instant.now().atZone(ZoneOffset.UTC)),
-        Runtime.getRuntime().availableProcessors(), cpuModel(), command("git", "rev-parse", "--short", "HEAD"),
-        firstLine(Path.of("/proc/loadavg"))));
-    s.append("One JVM, one cluster per size over Artery TCP on loopback: the census runs on a control member\n"
+    s.append("\nOne JVM, one cluster per size over Artery TCP on loopback: the census runs on a control member\n"
         + "without factories (every ask crosses the network) through `Census.run`, the sharded ask path of\n"
         + "`vacuum factories`; four members host the factories round-robin, each a real `Factory` entity\n"
         + "(empty slots, no hypervisor, `factory_status` read from /proc and statvfs per answer; in-memory\n"
@@ -373,28 +362,5 @@ class CensusLatencyBench {
           r.replyBytes(), goal));
     }
     return s.toString();
-  }
-
-  private static String cpuModel() {
-    try {
-      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
-    } catch (IOException e) {
-      return "unknown";
-    }
-  }
-
-  private static String firstLine(Path file) {
-    try {
-      return Files.readAllLines(file).get(0).trim();
-    } catch (IOException | IndexOutOfBoundsException e) {
-      return "unknown";
-    }
-  }
-
-  private static String command(String... command) throws Exception {
-    Process p = new ProcessBuilder(command).directory(Path.of("..").toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    return p.waitFor() == 0 ? out : "unknown";
   }
 }

@@ -1,0 +1,154 @@
+package org.vacuum.it.space;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
+import org.vacuum.it.TestNodes;
+import org.vacuum.node.VacuumNode;
+import org.vacuum.protocol.slot.MachineStatus;
+import org.vacuum.protocol.slot.SlotNames;
+import org.vacuum.protocol.slot.SlotProtocol.MachineCreated;
+import org.vacuum.protocol.slot.SlotProtocol.MachineFinished;
+import org.vacuum.slot.Slot;
+import org.vacuum.space.Census;
+
+/**
+ * A space of three factory nodes in one JVM, each on its own {@code test:///default} connection
+ * and H2 journal, all with the same vac.conf (written before they start), so that the factories
+ * create machines by themselves. Names are {@code PREFIX1..3.example.com}: {@code test:///default}
+ * keeps domains for the JVM's life, so each test uses its own prefix.
+ */
+final class SpaceNodes implements AutoCloseable {
+
+  /** One machine of the space as its slot's journal tells it; {@code finishedAt} null while it runs. */
+  record Machine(String factory, String machine, String uuid, String machinetype, int processors, Instant createdAt,
+      Instant startedAt, Instant finishedAt) {}
+
+  final List<VacuumNode> nodes = new ArrayList<>();
+  final String prefix;
+  final int slots;
+
+  private SpaceNodes(String prefix, int slots) {
+    this.prefix = prefix;
+    this.slots = slots;
+  }
+
+  /**
+   * Starts three factories of {@code slots} slots and processors each, with {@code [settings]}
+   * lines and machinetype sections ({@code ROOT_IMAGE} stands for a small image file).
+   */
+  static SpaceNodes start(Path dir, String prefix, int slots, String settings, String machinetypes) throws Exception {
+    SpaceNodes space = new SpaceNodes(prefix, slots);
+    try {
+      int seedPort = TestNodes.freePort();
+      List<String> seeds = List.of("127.0.0.1:" + seedPort);
+      for (int i = 1; i <= 3; i++) {
+        Path state = dir.resolve(prefix + i);
+        Path image = state.resolve("images/root.img");
+        Files.createDirectories(image.getParent());
+        Files.write(image, new byte[1 << 20]);
+        Path conf = state.resolve("etc/vac.conf");
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, "[settings]\nvac_space = " + TestNodes.SPACE + "\nmb_per_processor = 64\n"
+            // This machine is shared and busy: the load checks would stop every creation.
+            + "overload_per_processor = 1000\n" + settings + "\n" + machinetypes.replace("ROOT_IMAGE", image.toString()));
+        Map<String, Object> s = new HashMap<>(TestNodes.settings(prefix + i, state, i == 1 ? seedPort : TestNodes.freePort(),
+            seeds));
+        s.put("vacuum.slots", slots);
+        s.put("vacuum.total-processors", slots);
+        s.put("vacuum.slot.check-interval", "200ms");
+        s.put("vacuum.slot.shutdown-grace", "1s");
+        space.nodes.add(TestNodes.start(s));
+      }
+    } catch (Exception | Error e) {
+      space.close();
+      throw e;
+    }
+    return space;
+  }
+
+  String factory(int i) {
+    return prefix + i + ".example.com";
+  }
+
+  VacuumNode node(int i) {
+    return nodes.get(i - 1);
+  }
+
+  /** Every slot of the space now, through the machines census. */
+  List<MachineStatus> census() throws Exception {
+    VacuumNode any = nodes.get(0);
+    return Census.machines(any.system(), any.settings(), Duration.ofSeconds(5), List.of()).toCompletableFuture().get()
+        .machines();
+  }
+
+  /** Every machine ever created in the space, from the slots' journals (each node's own). */
+  List<Machine> machines() throws Exception {
+    List<Machine> all = new ArrayList<>();
+    for (VacuumNode node : nodes) {
+      CurrentEventsByPersistenceIdQuery query = PersistenceQuery.get(node.system().classicSystem())
+          .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, "jdbc-read-journal");
+      String factory = node.settings().factoryName();
+      for (int ordinal = 0; ordinal < slots; ordinal++) {
+        String machine = SlotNames.machineName(factory, ordinal);
+        List<Object> events = query.currentEventsByPersistenceId(Slot.ENTITY_KEY.name() + "|" + machine, 0,
+                Long.MAX_VALUE)
+            .map(EventEnvelope::event)
+            .runWith(Sink.seq(), node.system())
+            .toCompletableFuture().get();
+        Map<String, MachineCreated> created = new HashMap<>();
+        Map<String, MachineFinished> finished = new HashMap<>();
+        for (Object e : events) {
+          if (e instanceof MachineCreated c) created.put(c.uuid(), c);
+          if (e instanceof MachineFinished f) finished.put(f.uuid(), f);
+        }
+        for (MachineCreated c : created.values()) {
+          MachineFinished f = finished.get(c.uuid());
+          all.add(new Machine(factory, machine, c.uuid(), c.machinetype(), c.processors(), c.createdAt(),
+              f == null ? null : f.startedAt(), f == null ? null : f.at()));
+        }
+      }
+    }
+    all.sort(java.util.Comparator.comparing(Machine::createdAt));
+    return all;
+  }
+
+  @Override
+  public void close() {
+    // One after another (DESIGN §9); then the domains they left on the shared fake hypervisor.
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).close();
+    }
+    for (int i = 1; i <= 3; i++) {
+      for (int ordinal = 0; ordinal < slots; ordinal++) {
+        destroyIfPresent(SlotNames.machineName(factory(i), ordinal));
+      }
+    }
+  }
+
+  private static void destroyIfPresent(String name) {
+    try {
+      Connect c = new Connect("test:///default");
+      try {
+        c.domainLookupByName(name).destroy();
+      } catch (LibvirtException ignored) {
+        // not there
+      } finally {
+        c.close();
+      }
+    } catch (LibvirtException ignored) {
+      // no connection: nothing to clean
+    }
+  }
+}
