@@ -75,7 +75,8 @@ import org.vacuum.space.Census;
  * <p><b>Retire</b> destroys each machine through its slot (Vac's destroy: shutdown, grace,
  * destroy) with the reason {@code retired by pilot queue <queue>} and the shutdown message {@code
  * 100 ...} (shut down as its host asked); a machine still starting is destroyed once it runs,
- * within the retire timeout. {@link #close} leaves the machines to their factories.
+ * within the retire timeout. The destroy names the machine's uuid, so a slot reused meanwhile
+ * refuses it and its new machine is never hit. {@link #close} leaves the machines to their factories.
  */
 public final class VacSubmitter implements Submitter {
 
@@ -382,9 +383,15 @@ public final class VacSubmitter implements Submitter {
       }
       if (!MachineStatus.STARTING.equals(s.state())) {
         log.info("pilot queue {}: destroying pilot machine {} ({})", queue, machine, uuid);
-        await(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
-            .<MachineStatus>askWithStatus(r -> new Destroy(reason, "100 Retired by vacuum pilot queue " + queue, r),
-                ask), "destroying pilot machine " + machine);
+        try {
+          // With the uuid: if the machine ended and its slot was reused since the status above, the
+          // slot refuses instead of destroying its new machine.
+          await(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
+              .<MachineStatus>askWithStatus(r -> new Destroy(reason, "100 Retired by vacuum pilot queue " + queue,
+                  uuid, r), ask), "destroying pilot machine " + machine + " (" + uuid + ")");
+        } catch (RemoteFailure e) {
+          if (stillThere(machine, uuid)) throw e;
+        }
         return;
       }
       if (clock.instant().isAfter(deadline)) {
@@ -399,6 +406,21 @@ public final class VacSubmitter implements Submitter {
         throw new RemoteFailure("pilot queue " + queue + ": interrupted while retiring " + machine);
       }
     }
+  }
+
+  /** Slot {@code machine} as it describes itself; empty if it does not answer. */
+  private Optional<MachineStatus> slotStatus(String machine) {
+    try {
+      return Optional.of(await(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
+          .<MachineStatus>askWithStatus(GetStatus::new, settings.censusTimeout()), "the status of " + machine));
+    } catch (RemoteFailure e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether slot {@code machine} still holds machine {@code uuid}, not yet shut down; true if the slot cannot tell. */
+  private boolean stillThere(String machine, String uuid) {
+    return slotStatus(machine).map(s -> uuid.equals(s.uuid()) && s.occupied()).orElse(true);
   }
 
   /** Nothing to release: the machines stay with their factories, and a new instance finds them by name. */
