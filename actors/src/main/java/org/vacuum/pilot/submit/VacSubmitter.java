@@ -66,8 +66,9 @@ import org.vacuum.space.Census;
  *
  * <p><b>Status</b> is a machines census; APF's batch mapping is Vac's machine state: {@code
  * Starting} is {@code IDLE}, {@code Running} {@code RUNNING}, {@code Paused} {@code HELD}, {@code
- * Shut down} or gone from the census (slot reused, factory no longer a member) {@code DONE}. A
- * pilot on a factory that did not answer the census keeps its last state ({@code IDLE} if none), so
+ * Shut down} or gone from the census (slot reused, factory no longer a member) {@code DONE}; before
+ * a pilot is first called {@code DONE} for being gone, its slot is asked, since a restarting
+ * factory answers the census before it has reconciled its slots. A pilot on a factory that did not answer the census keeps its last state ({@code IDLE} if none), so
  * a slow factory never makes the queue over-submit. Machines carry no queue, so the pilots of a
  * queue are those this instance submitted plus those the queue's journal names ({@link #recall});
  * ended pilots are reported for the retention period from when this instance first saw them ended.
@@ -290,6 +291,12 @@ public final class VacSubmitter implements Submitter {
     synchronized (known) {
       for (Known k : known.values()) {
         MachineStatus m = byUuid.get(k.uuid);
+        if ((m == null || !m.machine().equals(k.machine)) && k.doneSince == null
+            && !silent.contains(factoryOf(k.machine))) {
+          // A factory answers the census before it has reconciled its slots after a restart (its
+          // slots look empty then): the slot itself says whether the pilot's machine is still there.
+          m = slotStatus(k.machine).filter(s -> k.uuid.equals(s.uuid())).orElse(m);
+        }
         PilotInfo info;
         if (m != null && m.machine().equals(k.machine)) {
           if (k.submitted == null) {
