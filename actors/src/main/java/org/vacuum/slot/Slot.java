@@ -326,8 +326,8 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
         .onCommand(BuildFailed.class, this::onBuildFailed)
         .onCommand(Reconcile.class, (s, c) -> cleanUpInterrupted(s, c.replyTo()))
         .onCommand(Recovered.class, (s, c) -> cleanUpInterrupted(s, null))
-        .onCommand(Destroy.class, (s, c) -> Effect().reply(c.replyTo(),
-            StatusReply.error("the machine in slot " + machine + " is still starting; destroy it once it runs")));
+        .onCommand(Destroy.class, (s, c) -> Effect().reply(c.replyTo(), otherMachine(s, c).orElse(
+            StatusReply.error("the machine in slot " + machine + " is still starting; destroy it once it runs"))));
 
     CommandHandlerWithReplyBuilderByState<Command, Event, State, State> running =
         newCommandHandlerWithReplyBuilder().forState(s -> s.phase() == Phase.RUNNING);
@@ -335,7 +335,8 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
         .onCommand(Check.class, this::onCheck)
         .onCommand(WallclockReached.class, this::onWallclock)
         .onCommand(DomainStopped.class, (s, c) -> finish(s, stoppedReason(), null))
-        .onCommand(Destroy.class, this::onDestroy)
+        .onCommand(Destroy.class, (s, c) -> otherMachine(s, c).map(refusal -> Effect().reply(c.replyTo(), refusal))
+            .orElseGet(() -> onDestroy(s, c)))
         .onCommand(ShutdownDone.class, this::onShutdownDone)
         .onCommand(JoboutputWritten.class, this::onJoboutput)
         .onCommand(Reconcile.class, (s, c) -> reconcileRunning(s, c.replyTo()))
@@ -347,7 +348,8 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
         .onCommand(Check.class, (s, c) -> release(s, null))
         .onCommand(Reconcile.class, (s, c) -> release(s, c.replyTo()))
         .onCommand(Recovered.class, (s, c) -> release(s, null))
-        .onCommand(Destroy.class, (s, c) -> release(s, c.replyTo()));
+        .onCommand(Destroy.class, (s, c) -> otherMachine(s, c).map(refusal -> Effect().reply(c.replyTo(), refusal))
+            .orElseGet(() -> release(s, c.replyTo())));
 
     CommandHandlerWithReplyBuilderByState<Command, Event, State, State> any =
         newCommandHandlerWithReplyBuilder().forAnyState();
@@ -356,6 +358,15 @@ public final class Slot extends EventSourcedBehaviorWithEnforcedReplies<Command,
         .onAnyCommand((s, c) -> Effect().noReply());
 
     return free.orElse(starting).orElse(running).orElse(finished).orElse(any).build();
+  }
+
+  /** The refusal of a {@code Destroy} meant for another machine than the one this slot holds, if it is. */
+  private Optional<StatusReply<MachineStatus>> otherMachine(State state, Destroy d) {
+    if (d.uuid() == null || d.uuid().equals(state.machine().uuid())) {
+      return Optional.empty();
+    }
+    return Optional.of(StatusReply.error("slot " + machine + " holds machine " + state.machine().uuid() + ", not "
+        + d.uuid() + ": that machine is gone and this one is not destroyed"));
   }
 
   private ReplyEffect<Event, State> busy(State state, ActorRef<StatusReply<MachineStatus>> replyTo) {

@@ -230,6 +230,28 @@ class SlotTest {
   }
 
   @Test
+  void aDestroyMeantForAnEarlierMachineIsRefusedAndTheSlotsMachineRunsOn() throws Exception {
+    MachineStatus running = create("long", 1, 3600);
+    String earlier = "0b5d6e7f-1111-4222-8333-944455556666";
+    var refused = slot.<StatusReply<MachineStatus>>runCommand(
+        r -> new Destroy("retired by pilot queue q", "100 Retired", earlier, r));
+    assertTrue(refused.hasNoEvents(), "a refusal persists nothing");
+    assertTrue(refused.reply().isError());
+    assertEquals("slot " + machine + " holds machine " + running.uuid() + ", not " + earlier
+        + ": that machine is gone and this one is not destroyed", refused.reply().getError().getMessage());
+    assertTrue(domainExists(), "the slot's machine runs on");
+    assertEquals(Slot.Phase.RUNNING, slot.getState().phase());
+
+    TestProbe<StatusReply<MachineStatus>> probe = testKit.createTestProbe();
+    slot.runCommand(new Destroy("retired by pilot queue q", "100 Retired", running.uuid(), probe.getRef()));
+    StatusReply<MachineStatus> reply = probe.expectMessageClass(StatusReply.class, Duration.ofSeconds(10));
+    assertTrue(reply.isSuccess(), () -> String.valueOf(reply.getError()));
+    assertEquals("retired by pilot queue q", reply.getValue().finishReason());
+    assertEquals(running.uuid(), reply.getValue().uuid());
+    assertFalse(domainExists());
+  }
+
+  @Test
   void pausedMachineIsDestroyed() throws Exception {
     create("long", 1, 3600);
     Connect c = new Connect("test:///default");
@@ -259,9 +281,10 @@ class SlotTest {
     awaitEvent(ShutdownTimeLowered.class, Duration.ofSeconds(5));
     assertEquals(shutdownTime, last(ShutdownTimeLowered.class).shutdownTime());
     Path dir = Path.of(((MachineCreated) persisted().get(0)).directory());
-    // The features are rewritten right after the event is persisted.
+    // The features are rewritten right after the event is persisted, one file after the other.
     Instant deadline = Instant.now().plusSeconds(5);
-    while (!String.valueOf(shutdownTime).equals(Files.readString(dir.resolve("machinefeatures/shutdowntime")))
+    while ((!String.valueOf(shutdownTime).equals(Files.readString(dir.resolve("machinefeatures/shutdowntime")))
+        || !String.valueOf(shutdownTime).equals(Files.readString(dir.resolve("jobfeatures/shutdowntime_job"))))
         && Instant.now().isBefore(deadline)) {
       Thread.sleep(20);
     }

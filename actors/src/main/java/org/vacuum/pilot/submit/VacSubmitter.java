@@ -66,8 +66,9 @@ import org.vacuum.space.Census;
  *
  * <p><b>Status</b> is a machines census; APF's batch mapping is Vac's machine state: {@code
  * Starting} is {@code IDLE}, {@code Running} {@code RUNNING}, {@code Paused} {@code HELD}, {@code
- * Shut down} or gone from the census (slot reused, factory no longer a member) {@code DONE}. A
- * pilot on a factory that did not answer the census keeps its last state ({@code IDLE} if none), so
+ * Shut down} or gone from the census (slot reused, factory no longer a member) {@code DONE}; before
+ * a pilot is first called {@code DONE} for being gone, its slot is asked, since a restarting
+ * factory answers the census before it has reconciled its slots. A pilot on a factory that did not answer the census keeps its last state ({@code IDLE} if none), so
  * a slow factory never makes the queue over-submit. Machines carry no queue, so the pilots of a
  * queue are those this instance submitted plus those the queue's journal names ({@link #recall});
  * ended pilots are reported for the retention period from when this instance first saw them ended.
@@ -75,7 +76,8 @@ import org.vacuum.space.Census;
  * <p><b>Retire</b> destroys each machine through its slot (Vac's destroy: shutdown, grace,
  * destroy) with the reason {@code retired by pilot queue <queue>} and the shutdown message {@code
  * 100 ...} (shut down as its host asked); a machine still starting is destroyed once it runs,
- * within the retire timeout. {@link #close} leaves the machines to their factories.
+ * within the retire timeout. The destroy names the machine's uuid, so a slot reused meanwhile
+ * refuses it and its new machine is never hit. {@link #close} leaves the machines to their factories.
  */
 public final class VacSubmitter implements Submitter {
 
@@ -289,6 +291,12 @@ public final class VacSubmitter implements Submitter {
     synchronized (known) {
       for (Known k : known.values()) {
         MachineStatus m = byUuid.get(k.uuid);
+        if ((m == null || !m.machine().equals(k.machine)) && k.doneSince == null
+            && !silent.contains(factoryOf(k.machine))) {
+          // A factory answers the census before it has reconciled its slots after a restart (its
+          // slots look empty then): the slot itself says whether the pilot's machine is still there.
+          m = slotStatus(k.machine).filter(s -> k.uuid.equals(s.uuid())).orElse(m);
+        }
         PilotInfo info;
         if (m != null && m.machine().equals(k.machine)) {
           if (k.submitted == null) {
@@ -382,9 +390,15 @@ public final class VacSubmitter implements Submitter {
       }
       if (!MachineStatus.STARTING.equals(s.state())) {
         log.info("pilot queue {}: destroying pilot machine {} ({})", queue, machine, uuid);
-        await(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
-            .<MachineStatus>askWithStatus(r -> new Destroy(reason, "100 Retired by vacuum pilot queue " + queue, r),
-                ask), "destroying pilot machine " + machine);
+        try {
+          // With the uuid: if the machine ended and its slot was reused since the status above, the
+          // slot refuses instead of destroying its new machine.
+          await(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
+              .<MachineStatus>askWithStatus(r -> new Destroy(reason, "100 Retired by vacuum pilot queue " + queue,
+                  uuid, r), ask), "destroying pilot machine " + machine + " (" + uuid + ")");
+        } catch (RemoteFailure e) {
+          if (stillThere(machine, uuid)) throw e;
+        }
         return;
       }
       if (clock.instant().isAfter(deadline)) {
@@ -399,6 +413,21 @@ public final class VacSubmitter implements Submitter {
         throw new RemoteFailure("pilot queue " + queue + ": interrupted while retiring " + machine);
       }
     }
+  }
+
+  /** Slot {@code machine} as it describes itself; empty if it does not answer. */
+  private Optional<MachineStatus> slotStatus(String machine) {
+    try {
+      return Optional.of(await(ClusterSharding.get(system).entityRefFor(Slot.ENTITY_KEY, machine)
+          .<MachineStatus>askWithStatus(GetStatus::new, settings.censusTimeout()), "the status of " + machine));
+    } catch (RemoteFailure e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether slot {@code machine} still holds machine {@code uuid}, not yet shut down; true if the slot cannot tell. */
+  private boolean stillThere(String machine, String uuid) {
+    return slotStatus(machine).map(s -> uuid.equals(s.uuid()) && s.occupied()).orElse(true);
   }
 
   /** Nothing to release: the machines stay with their factories, and a new instance finds them by name. */

@@ -62,9 +62,24 @@ public final class SlotProtocol {
    */
   public record Reconcile(ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
 
-  /** Destroy the running machine (shutdown, grace, destroy), writing {@code shutdownMessage} if the machine wrote none. */
-  public record Destroy(String reason, String shutdownMessage, ActorRef<StatusReply<MachineStatus>> replyTo)
-      implements Command {}
+  /**
+   * Destroy the running machine (shutdown, grace, destroy), writing {@code shutdownMessage} if the
+   * machine wrote none. With {@code uuid}, only that machine: refused if the slot now holds another
+   * one (the slot was reused since the caller looked), so a late destroy never hits its successor.
+   *
+   * @param uuid the machine the caller means, or null for whichever the slot holds
+   */
+  public record Destroy(String reason, String shutdownMessage, String uuid,
+      ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {
+
+    @JsonCreator
+    public Destroy {}
+
+    /** Destroy whichever machine the slot holds (an operator's destroy). */
+    public Destroy(String reason, String shutdownMessage, ActorRef<StatusReply<MachineStatus>> replyTo) {
+      this(reason, shutdownMessage, null, replyTo);
+    }
+  }
 
   /** The slot as {@code machine_status} describes it. */
   public record GetStatus(ActorRef<StatusReply<MachineStatus>> replyTo) implements Command {}
