@@ -40,23 +40,14 @@ class AuditAccountingTest {
   @TempDir Path stateDir;
 
   static Map<String, Object> factory(String name, Path stateDir) {
-    Map<String, Object> s = new HashMap<>(TestNodes.settings(name, stateDir, TestNodes.freePort(), List.of()));
-    s.put("vacuum.slots", 2);
-    s.put("vacuum.total-processors", 2);
-    s.put("vacuum.slot.check-interval", "200ms");
-    s.put("vacuum.slot.shutdown-grace", "1s");
+    Map<String, Object> s = TestNodes.factorySettings(name, stateDir, TestNodes.freePort(), List.of(), 2);
     s.put("vacuum.accounting.dir", stateDir.resolve("accounting").toString());
     return s;
   }
 
   /** vac.conf with fizzle_seconds 0, so machines of a few seconds are accounted. */
   static void vacConf(Path stateDir) throws IOException {
-    Path image = stateDir.resolve("images/root.img");
-    Files.createDirectories(image.getParent());
-    Files.write(image, new byte[1 << 20]);
-    Path conf = stateDir.resolve("etc/vac.conf");
-    Files.createDirectories(conf.getParent());
-    Files.writeString(conf, """
+    TestNodes.writeVacConf(stateDir, """
         [settings]
         vac_space = vac01.example.com
         mb_per_processor = 256
@@ -66,7 +57,7 @@ class AuditAccountingTest {
         [machinetype short]
         target_share = 0
         machine_model = vm-raw
-        root_image = %s
+        root_image = ROOT_IMAGE
         max_wallclock_seconds = 3
         fizzle_seconds = 0
         accounting_fqan = /lhcb/Role=pilot
@@ -74,10 +65,10 @@ class AuditAccountingTest {
         [machinetype medium]
         target_share = 0
         machine_model = vm-raw
-        root_image = %s
+        root_image = ROOT_IMAGE
         max_wallclock_seconds = 6
         fizzle_seconds = 0
-        """.formatted(image, image));
+        """);
   }
 
   @Test

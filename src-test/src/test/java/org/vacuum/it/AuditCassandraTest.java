@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,9 +38,7 @@ class AuditCassandraTest {
     Path stateDir = dir.resolve("node");
     AuditAccountingTest.vacConf(stateDir);
     Map<String, Object> settings = AuditAccountingTest.factory("ca1", stateDir);
-    settings.put("vacuum.journal", "cassandra");
-    settings.put("vacuum.cassandra.contact-points", List.of(cassandra.contactPoint()));
-    settings.put("vacuum.cassandra.autocreate", false);
+    cassandra.useAsJournal(settings);
     // Tag views are read this long after they are written (5 s by default): shorter for the test.
     settings.put("pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay", "1s");
     settings.put("pekko.persistence.cassandra.query.refresh-interval", "1s");

@@ -32,9 +32,7 @@ class CassandraJournalTest {
   @Test
   void persistStopStartRecoversStateFromCassandra() throws Exception {
     Map<String, Object> settings = TestNodes.settings("c1", dir.resolve("node"), TestNodes.freePort(), List.of());
-    settings.put("vacuum.journal", "cassandra");
-    settings.put("vacuum.cassandra.contact-points", List.of(cassandra.contactPoint()));
-    settings.put("vacuum.cassandra.autocreate", false);
+    cassandra.useAsJournal(settings);
     JournalRecovery.persistStopStartRecovers(settings, "pekko.persistence.cassandra.query");
   }
 }

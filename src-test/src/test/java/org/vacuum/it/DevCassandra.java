@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,6 +35,13 @@ final class DevCassandra implements AutoCloseable {
     run(List.of(SCRIPT.toString(), "start", "--dir", dir.toString(), "--port", String.valueOf(port),
         "--storage-port", storagePort, "--timeout", "180"), 600);
     return new DevCassandra(dir, port);
+  }
+
+  /** Makes this Cassandra the journal of a node with these settings, its tables from the schema alone. */
+  void useAsJournal(Map<String, Object> settings) {
+    settings.put("vacuum.journal", "cassandra");
+    settings.put("vacuum.cassandra.contact-points", List.of(contactPoint()));
+    settings.put("vacuum.cassandra.autocreate", false);
   }
 
   String contactPoint() {

@@ -43,29 +43,17 @@ class FactoryMachinesTest {
 
   @TempDir Path stateDir;
 
-  private Map<String, Object> factory(String name, int slots) throws Exception {
-    Map<String, Object> s = new HashMap<>(TestNodes.settings(name, stateDir, TestNodes.freePort(), List.of()));
-    s.put("vacuum.slots", slots);
-    s.put("vacuum.total-processors", slots);
-    s.put("vacuum.slot.check-interval", "200ms");
-    s.put("vacuum.slot.shutdown-grace", "1s");
-    return s;
+  private Map<String, Object> factory(String name, int slots) {
+    return TestNodes.factorySettings(name, stateDir, TestNodes.freePort(), List.of(), slots);
   }
 
   private void vacConf(String machinetypes) throws Exception {
-    Path image = stateDir.resolve("images/root.img");
-    Files.createDirectories(image.getParent());
-    if (!Files.exists(image)) {
-      Files.write(image, new byte[1 << 20]);
-    }
-    Path conf = stateDir.resolve("etc/vac.conf");
-    Files.createDirectories(conf.getParent());
-    Files.writeString(conf, """
+    TestNodes.writeVacConf(stateDir, """
         [settings]
         vac_space = vac01.example.com
         mb_per_processor = 256
 
-        """ + machinetypes.replace("ROOT_IMAGE", image.toString()));
+        """ + machinetypes);
   }
 
   private static final String SHORT_AND_LONG = """
@@ -174,7 +162,7 @@ class FactoryMachinesTest {
           uuids.put(m.path("machine").asText(), m.path("uuid").asText());
         }
         for (String name : uuids.keySet()) {
-          domainIds.put(name, domainId(name));
+          domainIds.put(name, TestNodes.domainId(name));
         }
         // A creation that cannot finish (its image server hangs): slot 3 stays Starting.
         CompletableFuture.runAsync(() -> {
@@ -197,7 +185,7 @@ class FactoryMachinesTest {
           assertEquals("Running", m.path("state").asText(), m.toPrettyString());
           assertEquals(e.getValue(), m.path("uuid").asText());
           assertEquals(e.getValue(), domainUuid(e.getKey()), "the domain still runs with its uuid");
-          assertEquals(domainIds.get(e.getKey()), domainId(e.getKey()), "the domain was not restarted");
+          assertEquals(domainIds.get(e.getKey()), TestNodes.domainId(e.getKey()), "the domain was not restarted");
         }
         JsonNode interrupted = machine(node, "rs1-03.example.com");
         assertEquals("Shut down", interrupted.path("state").asText(), interrupted.toPrettyString());
@@ -212,7 +200,7 @@ class FactoryMachinesTest {
       release.countDown();
       slowImages.stop(0);
       for (int i = 0; i < 6; i++) {
-        destroyIfPresent("rs1-0" + i + ".example.com");
+        TestNodes.destroyDomainIfPresent("rs1-0" + i + ".example.com");
       }
     }
   }
@@ -259,15 +247,6 @@ class FactoryMachinesTest {
     }
   }
 
-  private static Integer domainId(String name) throws LibvirtException {
-    Connect c = new Connect("test:///default");
-    try {
-      return c.domainLookupByName(name).getID();
-    } finally {
-      c.close();
-    }
-  }
-
   private static String startStray(String name) throws LibvirtException {
     Connect c = new Connect("test:///default");
     try {
@@ -276,21 +255,6 @@ class FactoryMachinesTest {
       return d.getUUIDString();
     } finally {
       c.close();
-    }
-  }
-
-  private static void destroyIfPresent(String name) {
-    try {
-      Connect c = new Connect("test:///default");
-      try {
-        c.domainLookupByName(name).destroy();
-      } catch (LibvirtException ignored) {
-        // not there
-      } finally {
-        c.close();
-      }
-    } catch (LibvirtException ignored) {
-      // no connection: nothing to clean
     }
   }
 

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,12 +18,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
 import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumConfig.NodeConfig;
 import org.vacuum.node.StartupException;
 import org.vacuum.node.VacuumNode;
 
-/** Helpers for tests that run real nodes: free ports, node configs, HTTP, waiting with a deadline. */
+/**
+ * Helpers for tests that run real nodes: free ports, node configs, a factory's vac.conf, HTTP,
+ * domains on libvirt's {@code test:///default}, waiting with a deadline.
+ */
 public final class TestNodes {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,6 +64,36 @@ public final class TestNodes {
     // Several nodes in one JVM (DESIGN §9).
     s.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     return s;
+  }
+
+  /**
+   * {@link #settings} for a factory of {@code slots} one-processor slots that checks its slots every
+   * 200 ms and gives a machine 1 s to shut down.
+   */
+  public static Map<String, Object> factorySettings(String name, Path stateDir, int clusterPort, List<String> seeds,
+      int slots) {
+    Map<String, Object> s = settings(name, stateDir, clusterPort, seeds);
+    s.put("vacuum.slots", slots);
+    s.put("vacuum.total-processors", slots);
+    s.put("vacuum.slot.check-interval", "200ms");
+    s.put("vacuum.slot.shutdown-grace", "1s");
+    return s;
+  }
+
+  /**
+   * Writes the factory's {@code stateDir/etc/vac.conf} (where {@link #settings} points the node) with
+   * {@code ROOT_IMAGE} in it standing for a small image file, {@code stateDir/images/root.img},
+   * written first unless it is there already.
+   */
+  public static void writeVacConf(Path stateDir, String vacConf) throws IOException {
+    Path image = stateDir.resolve("images/root.img");
+    Files.createDirectories(image.getParent());
+    if (!Files.exists(image)) {
+      Files.write(image, new byte[1 << 20]);
+    }
+    Path conf = stateDir.resolve("etc/vac.conf");
+    Files.createDirectories(conf.getParent());
+    Files.writeString(conf, vacConf.replace("ROOT_IMAGE", image.toString()));
   }
 
   public static NodeConfig config(Map<String, Object> settings) {
@@ -138,6 +174,37 @@ public final class TestNodes {
         throw new AssertionError("not within " + limit.toSeconds() + " s: " + what);
       }
       Thread.sleep(50);
+    }
+  }
+
+  /** The id of the running domain of that name on test:///default; fails if there is none. */
+  public static int domainId(String name) throws LibvirtException {
+    Connect c = new Connect("test:///default");
+    try {
+      return c.domainLookupByName(name).getID();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Destroys the domain of that name on test:///default, if there is one; fails if test:///default does. */
+  public static void destroyDomain(String name) throws LibvirtException {
+    Connect c = new Connect("test:///default");
+    try {
+      c.domainLookupByName(name).destroy();
+    } catch (LibvirtException ignored) {
+      // no such domain
+    } finally {
+      c.close();
+    }
+  }
+
+  /** {@link #destroyDomain} for clean-up: a test:///default that cannot be reached has nothing to clean. */
+  public static void destroyDomainIfPresent(String name) {
+    try {
+      destroyDomain(name);
+    } catch (LibvirtException ignored) {
+      // no connection: nothing to clean
     }
   }
 }

@@ -1,10 +1,8 @@
 package org.vacuum.it.bench;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.persistence.query.EventEnvelope;
@@ -13,8 +11,6 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.libvirt.Connect;
-import org.libvirt.LibvirtException;
 import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 import org.vacuum.protocol.slot.SlotNames;
@@ -36,12 +32,7 @@ class RefillLatencyBench {
 
   @Test
   void machineFinishedToNextMachineCreatedInTheSameSlot() throws Exception {
-    Path image = dir.resolve("images/root.img");
-    Files.createDirectories(image.getParent());
-    Files.write(image, new byte[1 << 20]);
-    Path conf = dir.resolve("etc/vac.conf");
-    Files.createDirectories(conf.getParent());
-    Files.writeString(conf, """
+    TestNodes.writeVacConf(dir, """
         [settings]
         vac_space = vac01.example.com
         mb_per_processor = 64
@@ -50,16 +41,12 @@ class RefillLatencyBench {
         [machinetype alice]
         target_share = 1
         machine_model = vm-raw
-        root_image = %s
+        root_image = ROOT_IMAGE
         max_wallclock_seconds = 3
         fizzle_seconds = 0
-        """.formatted(image));
-    Map<String, Object> settings = new HashMap<>(TestNodes.settings("rl" + ProcessHandle.current().pid(), dir,
-        TestNodes.freePort(), List.of()));
-    settings.put("vacuum.slots", SLOTS);
-    settings.put("vacuum.total-processors", SLOTS);
-    settings.put("vacuum.slot.check-interval", "200ms");
-    settings.put("vacuum.slot.shutdown-grace", "1s");
+        """);
+    Map<String, Object> settings = TestNodes.factorySettings("rl" + ProcessHandle.current().pid(), dir,
+        TestNodes.freePort(), List.of(), SLOTS);
     String factory = (String) settings.get("vacuum.factory-name");
     List<Double> latencies = new ArrayList<>();
     try (VacuumNode node = TestNodes.start(settings)) {
@@ -70,7 +57,7 @@ class RefillLatencyBench {
       });
     } finally {
       for (int i = 0; i < SLOTS; i++) {
-        destroyIfPresent(SlotNames.machineName(factory, i));
+        TestNodes.destroyDomainIfPresent(SlotNames.machineName(factory, i));
       }
     }
     List<Double> sorted = latencies.stream().sorted().toList();
@@ -110,20 +97,5 @@ class RefillLatencyBench {
 
   private static String ms(double seconds) {
     return Math.round(seconds * 1000) + " ms";
-  }
-
-  private static void destroyIfPresent(String name) {
-    try {
-      Connect c = new Connect("test:///default");
-      try {
-        c.domainLookupByName(name).destroy();
-      } catch (LibvirtException ignored) {
-        // not there
-      } finally {
-        c.close();
-      }
-    } catch (LibvirtException ignored) {
-      // no connection: nothing to clean
-    }
   }
 }

@@ -1,6 +1,5 @@
 package org.vacuum.it.space;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,8 +11,6 @@ import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.libvirt.Connect;
-import org.libvirt.LibvirtException;
 import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 import org.vacuum.protocol.slot.MachineStatus;
@@ -55,21 +52,11 @@ final class SpaceNodes implements AutoCloseable {
       List<String> seeds = List.of("127.0.0.1:" + seedPort);
       for (int i = 1; i <= 3; i++) {
         Path state = dir.resolve(prefix + i);
-        Path image = state.resolve("images/root.img");
-        Files.createDirectories(image.getParent());
-        Files.write(image, new byte[1 << 20]);
-        Path conf = state.resolve("etc/vac.conf");
-        Files.createDirectories(conf.getParent());
-        Files.writeString(conf, "[settings]\nvac_space = " + TestNodes.SPACE + "\nmb_per_processor = 64\n"
+        TestNodes.writeVacConf(state, "[settings]\nvac_space = " + TestNodes.SPACE + "\nmb_per_processor = 64\n"
             // This machine is shared and busy: the load checks would stop every creation.
-            + "overload_per_processor = 1000\n" + settings + "\n" + machinetypes.replace("ROOT_IMAGE", image.toString()));
-        Map<String, Object> s = new HashMap<>(TestNodes.settings(prefix + i, state, i == 1 ? seedPort : TestNodes.freePort(),
-            seeds));
-        s.put("vacuum.slots", slots);
-        s.put("vacuum.total-processors", slots);
-        s.put("vacuum.slot.check-interval", "200ms");
-        s.put("vacuum.slot.shutdown-grace", "1s");
-        space.nodes.add(TestNodes.start(s));
+            + "overload_per_processor = 1000\n" + settings + "\n" + machinetypes);
+        space.nodes.add(TestNodes.start(TestNodes.factorySettings(prefix + i, state,
+            i == 1 ? seedPort : TestNodes.freePort(), seeds, slots)));
       }
     } catch (Exception | Error e) {
       space.close();
@@ -132,23 +119,8 @@ final class SpaceNodes implements AutoCloseable {
     }
     for (int i = 1; i <= 3; i++) {
       for (int ordinal = 0; ordinal < slots; ordinal++) {
-        destroyIfPresent(SlotNames.machineName(factory(i), ordinal));
+        TestNodes.destroyDomainIfPresent(SlotNames.machineName(factory(i), ordinal));
       }
-    }
-  }
-
-  private static void destroyIfPresent(String name) {
-    try {
-      Connect c = new Connect("test:///default");
-      try {
-        c.domainLookupByName(name).destroy();
-      } catch (LibvirtException ignored) {
-        // not there
-      } finally {
-        c.close();
-      }
-    } catch (LibvirtException ignored) {
-      // no connection: nothing to clean
     }
   }
 }

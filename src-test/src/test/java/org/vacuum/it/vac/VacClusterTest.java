@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +16,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.allocation.AllocationKeys;
 import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 
@@ -32,7 +30,6 @@ import org.vacuum.node.VacuumNode;
  */
 class VacClusterTest {
 
-  private static final String QUEUE = "vc.workers.ada.space";
   private static final String COMMAND = "echo hello from a vac pilot";
   private static final String RUNNING_REASON = "All requested compute workers are running.";
 
@@ -41,110 +38,52 @@ class VacClusterTest {
   @Test
   void aClusterOnAVacResourceRunsItsPilotsAsMachinesResizesAndTerminates() throws Exception {
     Path state = dir.resolve("state");
-    vacConf(state);
-    Map<String, Object> s = TestNodes.settings("vs1", state, TestNodes.freePort(), List.of());
-    s.put("vacuum.slots", 4);
-    s.put("vacuum.total-processors", 4);
-    s.put("vacuum.slot.check-interval", "200ms");
-    s.put("vacuum.slot.shutdown-grace", "1s");
-    s.put("vacuum.vc3.tick", "1s");
-    s.put("vacuum.vc3.pilot-refresh", "1s");
-    try (VacuumNode node = TestNodes.start(s)) {
+    VacPilots.vacConf(state);
+    try (VacuumNode node = TestNodes.start(VacPilots.settings("vs1", state, TestNodes.freePort(), List.of(), 4))) {
       String api = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
-      TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada",
-          "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()), 201);
-      TestNodes.sendJson(api + "resources", "POST", Map.of("name", "space", "accesstype", "cloud",
-          "accessmethod", "local", "accessflavor", "vac", "cloudinstancetype", "pilot"), 201);
-      TestNodes.sendJson(api + "allocations", "POST", Map.of("name", "ada.space", "resource", "space",
-          "accountname", "ada"), 201);
-      TestNodes.sendJson(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
-          "allocations", List.of("ada.space")), 201);
-      TestNodes.sendJson(api + "environments", "POST", Map.of("name", "hello", "command", COMMAND,
-          "envmap", Map.of("GREETING", "hi")), 201);
-      TestNodes.sendJson(api + "nodesets", "POST", Map.of("name", "workers", "node_number", 3, "app_type", "generic",
-          "app_role", "worker-nodes", "environment", "hello", "app_killorder", "newest"), 201);
-      TestNodes.sendJson(api + "templates", "POST", Map.of("name", "t1", "nodesets", List.of("workers")), 201);
-      TestNodes.sendJson(api + "clusters", "POST", Map.of("name", "vc", "owner", "ada", "project", "p1",
-          "allocations", List.of("ada.space"), "cluster", "t1"), 201);
+      VacPilots.requestCluster(api, 3, Map.of("command", COMMAND, "envmap", Map.of("GREETING", "hi")));
 
       TestNodes.await(Duration.ofSeconds(60), "3 Running pilot machines",
-          () -> machines(api, "Running").size() == 3);
+          () -> VacPilots.machines(api, "Running").size() == 3);
       TestNodes.awaitState(api + "clusters/vc", "running", Duration.ofSeconds(30));
       // From the pilot queue's counts: 3 requested, 3 running (machines Running, no worker inside them).
       TestNodes.await(Duration.ofSeconds(30), "the cluster counts its 3 requested workers running",
           () -> RUNNING_REASON.equals(TestNodes.getJson(api + "clusters/vc").path("state_reason").asText()));
-      List<JsonNode> pilots = machines(api, "Running");
+      List<JsonNode> pilots = VacPilots.machines(api, "Running");
       assertEquals(List.of("vs1-00.example.com", "vs1-01.example.com", "vs1-02.example.com"),
           pilots.stream().map(m -> m.path("machine").asText()).toList());
       for (JsonNode m : pilots) {
         String userData = Files.readString(machineDir(state, m.path("machine").asText()).resolve("user_data"));
         String id = m.path("machine").asText() + "_" + m.path("uuid").asText();
-        assertTrue(userData.contains("queue=" + QUEUE + "\n"), userData);
+        assertTrue(userData.contains("queue=" + VacPilots.QUEUE + "\n"), userData);
         assertTrue(userData.contains("pilot=" + id + "\n"), userData);
         assertTrue(userData.contains("site-option=from the machinetype\n"), userData);
         assertTrue(userData.contains("export VACUUM_PILOT_ID='" + id + "'\n"), userData);
-        assertTrue(userData.contains("export VC3_QUEUE='" + QUEUE + "'\n"), userData);
+        assertTrue(userData.contains("export VC3_QUEUE='" + VacPilots.QUEUE + "'\n"), userData);
         assertTrue(userData.contains("export GREETING='hi'\n"), userData);
         assertTrue(staged(userData, "vacuum-pilot.sh").contains(COMMAND), userData);
       }
 
       TestNodes.sendJson(api + "nodesets/workers", "PATCH", Map.of("node_number", 1), 200);
       TestNodes.await(Duration.ofSeconds(60), "2 pilot machines destroyed, 1 left",
-          () -> machines(api, "Running").size() == 1 && destroyed(api).size() == 2);
-      assertEquals("vs1-00.example.com", machines(api, "Running").get(0).path("machine").asText(),
+          () -> VacPilots.machines(api, "Running").size() == 1 && destroyed(api).size() == 2);
+      assertEquals("vs1-00.example.com", VacPilots.machines(api, "Running").get(0).path("machine").asText(),
           "killorder newest keeps the oldest pilot");
       for (JsonNode m : destroyed(api)) {
-        assertEquals("retired by pilot queue " + QUEUE, m.path("finish_reason").asText(), m.toPrettyString());
+        assertEquals("retired by pilot queue " + VacPilots.QUEUE, m.path("finish_reason").asText(), m.toPrettyString());
       }
 
       TestNodes.sendJson(api + "clusters/vc", "PATCH", Map.of("action", "terminate"), 200);
       TestNodes.awaitState(api + "clusters/vc", "terminated", Duration.ofSeconds(60));
       TestNodes.await(Duration.ofSeconds(30), "no pilot machine left",
-          () -> machines(api, "Running").isEmpty() && machines(api, "Starting").isEmpty()
-              && machines(api, "Paused").isEmpty());
+          () -> VacPilots.machines(api, "Running").isEmpty() && VacPilots.machines(api, "Starting").isEmpty()
+              && VacPilots.machines(api, "Paused").isEmpty());
       assertEquals(3, destroyed(api).size(), "every pilot machine was retired by its queue");
     }
   }
 
-  /** A vac.conf whose only machinetype is the pilot one: target_share 0, user_data from a template. */
-  private static void vacConf(Path state) throws Exception {
-    Path image = state.resolve("images/root.img");
-    Files.createDirectories(image.getParent());
-    Files.write(image, new byte[1 << 20]);
-    Path template = state.resolve("etc/pilot.user_data");
-    Files.createDirectories(template.getParent());
-    Files.writeString(template, """
-        queue=##user_data_option_vacuum_pilot_queue##
-        pilot=##user_data_option_vacuum_pilot_id##
-        site-option=##user_data_option_site_note##
-        ##user_data_option_vacuum_pilot_script##
-        """);
-    Files.writeString(state.resolve("etc/vac.conf"), """
-        [settings]
-        vac_space = vac01.example.com
-        mb_per_processor = 256
-
-        [machinetype pilot]
-        target_share = 0
-        machine_model = vm-raw
-        root_image = %s
-        user_data = %s
-        user_data_option_site_note = from the machinetype
-        max_wallclock_seconds = 3600
-        """.formatted(image, template));
-  }
-
-  /** The space's machines of the pilot machinetype in {@code state}, in machine order. */
-  private static List<JsonNode> machines(String api, String state) {
-    List<JsonNode> found = new ArrayList<>();
-    for (JsonNode m : TestNodes.getJson(api + "machines").path("machines")) {
-      if ("pilot".equals(m.path("machinetype").asText()) && state.equals(m.path("state").asText())) found.add(m);
-    }
-    return found;
-  }
-
   private static List<JsonNode> destroyed(String api) {
-    return machines(api, "Shut down").stream()
+    return VacPilots.machines(api, "Shut down").stream()
         .filter(m -> m.path("finish_reason").asText().startsWith("retired by pilot queue"))
         .toList();
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.vacuum.allocation.AllocationKeys;
@@ -24,29 +25,20 @@ final class VacPilots {
 
   /** Node settings for a factory {@code name} with {@code slots} one-processor slots and quick VC3 cycles. */
   static Map<String, Object> settings(String name, Path state, int port, List<String> seeds, int slots) {
-    Map<String, Object> s = TestNodes.settings(name, state, port, seeds);
-    s.put("vacuum.slots", slots);
-    s.put("vacuum.total-processors", slots);
-    s.put("vacuum.slot.check-interval", "200ms");
-    s.put("vacuum.slot.shutdown-grace", "1s");
+    Map<String, Object> s = TestNodes.factorySettings(name, state, port, seeds, slots);
     s.put("vacuum.vc3.tick", "1s");
     s.put("vacuum.vc3.pilot-refresh", "1s");
     return s;
   }
 
-  /** Writes {@code state}/etc/vac.conf with the pilot machinetype only. */
+  /**
+   * Writes {@code state}/etc/vac.conf with the pilot machinetype only; its user_data template
+   * carries the pilot's queue, id and script, and a site's own option ({@code site-option=from the
+   * machinetype}).
+   */
   static void vacConf(Path state) throws Exception {
-    Path image = state.resolve("images/root.img");
-    Files.createDirectories(image.getParent());
-    Files.write(image, new byte[1 << 20]);
     Path template = state.resolve("etc/pilot.user_data");
-    Files.createDirectories(template.getParent());
-    Files.writeString(template, """
-        queue=##user_data_option_vacuum_pilot_queue##
-        pilot=##user_data_option_vacuum_pilot_id##
-        ##user_data_option_vacuum_pilot_script##
-        """);
-    Files.writeString(state.resolve("etc/vac.conf"), """
+    TestNodes.writeVacConf(state, """
         [settings]
         vac_space = vac01.example.com
         mb_per_processor = 256
@@ -54,17 +46,32 @@ final class VacPilots {
         [machinetype pilot]
         target_share = 0
         machine_model = vm-raw
-        root_image = %s
+        root_image = ROOT_IMAGE
         user_data = %s
+        user_data_option_site_note = from the machinetype
         max_wallclock_seconds = 3600
-        """.formatted(image, template));
+        """.formatted(template));
+    Files.writeString(template, """
+        queue=##user_data_option_vacuum_pilot_queue##
+        pilot=##user_data_option_vacuum_pilot_id##
+        site-option=##user_data_option_site_note##
+        ##user_data_option_vacuum_pilot_script##
+        """);
   }
 
   /**
    * Registers user ada, the vac resource {@code space}, its allocation, a project, a generic
-   * environment and a nodeset of {@code workers} (killorder newest), then requests cluster {@code vc}.
+   * environment running {@code echo hello} and a nodeset of {@code workers} (killorder newest), then
+   * requests cluster {@code vc}.
    */
   static void requestCluster(String api, int workers) throws Exception {
+    requestCluster(api, workers, Map.of("command", "echo hello"));
+  }
+
+  /** {@link #requestCluster(String, int)} with environment {@code hello} of these fields (command, envmap...). */
+  static void requestCluster(String api, int workers, Map<String, ?> environment) throws Exception {
+    Map<String, Object> hello = new LinkedHashMap<>(Map.of("name", "hello"));
+    hello.putAll(environment);
     TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada",
         "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()), 201);
     TestNodes.sendJson(api + "resources", "POST", Map.of("name", "space", "accesstype", "cloud",
@@ -73,7 +80,7 @@ final class VacPilots {
         "accountname", "ada"), 201);
     TestNodes.sendJson(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
         "allocations", List.of("ada.space")), 201);
-    TestNodes.sendJson(api + "environments", "POST", Map.of("name", "hello", "command", "echo hello"), 201);
+    TestNodes.sendJson(api + "environments", "POST", hello, 201);
     TestNodes.sendJson(api + "nodesets", "POST", Map.of("name", "workers", "node_number", workers,
         "app_type", "generic", "app_role", "worker-nodes", "environment", "hello", "app_killorder", "newest"), 201);
     TestNodes.sendJson(api + "templates", "POST", Map.of("name", "t1", "nodesets", List.of("workers")), 201);

@@ -13,8 +13,6 @@ import java.util.concurrent.ExecutionException;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.libvirt.Connect;
-import org.libvirt.LibvirtException;
 import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 import org.vacuum.pilot.PilotQueue;
@@ -52,12 +50,12 @@ class VacRestartTest {
             () -> counts(node).running() == 3);
         for (JsonNode m : VacPilots.occupied(api)) {
           uuids.put(m.path("machine").asText(), m.path("uuid").asText());
-          domainIds.put(m.path("machine").asText(), domainId(m.path("machine").asText()));
+          domainIds.put(m.path("machine").asText(), TestNodes.domainId(m.path("machine").asText()));
         }
         assertEquals(List.of(A, B, C), List.copyOf(uuids.keySet()));
       }
       // While vacuum is down, the pilot in slot 01 dies with its VM.
-      destroyDomain(B);
+      TestNodes.destroyDomain(B);
 
       try (VacuumNode node = TestNodes.start(settings)) {
         String api = api(node);
@@ -65,7 +63,7 @@ class VacRestartTest {
           JsonNode m = TestNodes.getJson(api + "machines/" + machine);
           assertEquals("Running", m.path("state").asText(), m.toPrettyString());
           assertEquals(uuids.get(machine), m.path("uuid").asText(), "adopted with its uuid");
-          assertEquals(domainIds.get(machine), domainId(machine), "the domain of " + machine + " was not restarted");
+          assertEquals(domainIds.get(machine), TestNodes.domainId(machine), "the domain of " + machine + " was not restarted");
         }
         // The queue's first cycles after the restart: B is done, one replacement, never duplicates.
         TestNodes.await(Duration.ofSeconds(60), "the queue counts 3 running pilots and the dead one done",
@@ -91,7 +89,7 @@ class VacRestartTest {
         assertEquals(2, VacPilots.occupied(api).size(), "no pilot was submitted again after the resize");
       }
     } finally {
-      for (String machine : List.of(A, B, C)) destroyDomain(machine);
+      for (String machine : List.of(A, B, C)) TestNodes.destroyDomain(machine);
     }
   }
 
@@ -115,26 +113,5 @@ class VacRestartTest {
     Map<String, String> uuids = new LinkedHashMap<>();
     machines.forEach(m -> uuids.put(m.path("machine").asText(), m.path("uuid").asText()));
     return uuids;
-  }
-
-  private static int domainId(String name) throws LibvirtException {
-    Connect c = new Connect("test:///default");
-    try {
-      return c.domainLookupByName(name).getID();
-    } finally {
-      c.close();
-    }
-  }
-
-  /** Destroys the domain of that name on test:///default, if there is one. */
-  private static void destroyDomain(String name) throws LibvirtException {
-    Connect c = new Connect("test:///default");
-    try {
-      c.domainLookupByName(name).destroy();
-    } catch (LibvirtException ignored) {
-      // no such domain
-    } finally {
-      c.close();
-    }
   }
 }
