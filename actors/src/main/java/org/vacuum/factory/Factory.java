@@ -1,5 +1,6 @@
 package org.vacuum.factory;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,7 @@ import org.vacuum.config.VacuumSettings;
 import org.vacuum.hypervisor.HostFacts;
 import org.vacuum.protocol.CborSerializable;
 import org.vacuum.protocol.VacuumVersion;
+import org.vacuum.config.vac.Host;
 import org.vacuum.config.vac.Machinetype;
 import org.vacuum.config.vac.VacConf;
 import org.vacuum.protocol.factory.FactoryProtocol.ClearDrain;
@@ -60,6 +62,7 @@ import org.vacuum.protocol.factory.FactoryProtocol.Heartbeat;
 import org.vacuum.protocol.factory.FactoryProtocol.Register;
 import org.vacuum.protocol.factory.FactoryProtocol.SetDrain;
 import org.vacuum.protocol.factory.FactoryStatus;
+import org.vacuum.protocol.factory.MachinetypeStatus;
 import org.vacuum.protocol.slot.MachineStatus;
 import org.vacuum.protocol.slot.SlotNames;
 import org.vacuum.protocol.slot.SlotProtocol;
@@ -322,6 +325,9 @@ public final class Factory
 
   private ReplyEffect<Event, State> onMachinesQuery(State state, MachinesQuery c) {
     responderHeartbeat = clock.instant();
+    if (!reconciled) {
+      return Effect().reply(c.replyTo(), StatusReply.error(reconciling()));
+    }
     long now = clock.instant().getEpochSecond();
     List<MachineStatus> all = new ArrayList<>();
     for (MachineStatus slot : slots.values()) {
@@ -334,6 +340,9 @@ public final class Factory
   /** VacQuery's machinetypes query: one reply per configured type, from the slots and finishes in memory. */
   private ReplyEffect<Event, State> onMachinetypesQuery(State state, MachinetypesQuery c) {
     responderHeartbeat = clock.instant();
+    if (!reconciled) {
+      return Effect().reply(c.replyTo(), StatusReply.error(reconciling()));
+    }
     Optional<VacConf> conf = host.conf();
     if (conf.isEmpty()) {
       return Effect().reply(c.replyTo(), StatusReply.success(new Machinetypes(List.of())));
@@ -346,7 +355,7 @@ public final class Factory
   }
 
   private ReplyEffect<Event, State> onCreateMachine(State state, CreateMachine c) {
-    Optional<String> refusal = gate(state);
+    Optional<String> refusal = reconciled ? gate(state) : Optional.of(reconciling());
     Optional<Machinetype> type = host.machinetype(c.machinetype());
     if (refusal.isEmpty() && type.isEmpty()) {
       refusal = Optional.of("machinetype " + c.machinetype() + " is not configured on factory " + settings.factoryName());
@@ -387,6 +396,14 @@ public final class Factory
       return decide(state);
     }
     return Effect().noReply();
+  }
+
+  /**
+   * Until the node has reconciled the slots with the hypervisor, the slot view is only a list of
+   * names: counting or filling from it would report running machines as empty slots.
+   */
+  private String reconciling() {
+    return "factory " + settings.factoryName() + " is still reconciling its slots with the hypervisor; ask again shortly";
   }
 
   private ReplyEffect<Event, State> onSlotsReconciled(State state, SlotsReconciled c) {
@@ -449,10 +466,7 @@ public final class Factory
       return Effect().noReply();
     }
     deciding = true;
-    // Vac waits udp_timeout_seconds / 5 for each round of replies; one round here.
-    double udpTimeout = host.conf().map(c -> c.settings().udpTimeoutSeconds()).orElse(10.0);
-    Duration deadline = Duration.ofMillis(Math.max(100, Math.round(udpTimeout * 1000 / 5)));
-    ctx.pipeToSelf(Census.machinetypes(ctx.getSystem(), settings, deadline),
+    ctx.pipeToSelf(Census.machinetypes(ctx.getSystem(), settings, Census.decisionDeadline(settings, host.conf())),
         (result, error) -> error != null ? new SpaceCensusAnswered(List.of(), List.of(), error.toString())
             : new SpaceCensusAnswered(result.machinetypes(), result.noReply(), null));
     return Effect().noReply();
@@ -477,7 +491,7 @@ public final class Factory
     if (!reconciled || now.isBefore(creationPausedUntil) || conf.isEmpty()) {
       return Effect().noReply();
     }
-    List<org.vacuum.protocol.factory.MachinetypeStatus> space = new ArrayList<>();
+    List<MachinetypeStatus> space = new ArrayList<>();
     for (var reply : c.machinetypes()) {
       if (!settings.factoryName().equals(reply.factory())) {
         space.add(reply);
@@ -517,14 +531,22 @@ public final class Factory
         .map(why -> "factory " + settings.factoryName() + ": " + why);
   }
 
-  /** The host's processor count as Vac counts it ({@code /proc/cpuinfo}). */
+  /** The host's processor count as Vac counts it ({@code /proc/cpuinfo}), read once. */
   private static int hostProcessors() {
-    int counted = org.vacuum.config.vac.Host.countProcessors(java.nio.file.Path.of("/proc/cpuinfo"));
-    return counted > 0 ? counted : Runtime.getRuntime().availableProcessors();
+    return HostProcessors.COUNT;
+  }
+
+  private static final class HostProcessors {
+    static final int COUNT = count();
+
+    private static int count() {
+      int counted = Host.countProcessors(Path.of("/proc/cpuinfo"));
+      return counted > 0 ? counted : Runtime.getRuntime().availableProcessors();
+    }
   }
 
   /** This factory's own {@code machinetype_status} replies, from its slots as they stand now. */
-  private List<org.vacuum.protocol.factory.MachinetypeStatus> ownMachinetypes(VacConf conf, Instant now) {
+  private List<MachinetypeStatus> ownMachinetypes(VacConf conf, Instant now) {
     MachinetypeStatuses.Header header = new MachinetypeStatuses.Header(VacuumVersion.vacVersion(),
         VacuumVersion.daemonVersion(DAEMON), FactoryStatus.VACQUERY_VERSION, settings.space(), settings.factoryName(),
         site());

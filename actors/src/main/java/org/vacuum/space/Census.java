@@ -88,6 +88,15 @@ public final class Census {
         .orElse(settings.censusTimeout());
   }
 
+  /**
+   * The deadline of the census a factory runs before each creation decision: one of Vac's rounds,
+   * {@code udp_timeout_seconds / 5} (at least 100 ms), since a decision waits for no stragglers;
+   * a factory that misses it is simply absent from the sums, as in Vac.
+   */
+  public static Duration decisionDeadline(VacuumSettings settings, Optional<VacConf> conf) {
+    return Duration.ofMillis(Math.max(100, deadline(settings, conf).toMillis() / 5));
+  }
+
   /** Asks every member factory, all with the same deadline, and collects whoever answered. */
   public static CompletionStage<Result> run(ActorSystem<?> system, VacuumSettings settings, Duration deadline) {
     List<String> names = factoryNames(system);

@@ -39,6 +39,7 @@ import org.vacuum.protocol.factory.FactoryProtocol.SetDrain;
 import org.vacuum.protocol.factory.FactoryStatus;
 import org.vacuum.protocol.factory.FactoryProtocol.Machinetypes;
 import org.vacuum.protocol.factory.FactoryProtocol.MachinetypesQuery;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotChanged;
 import org.vacuum.protocol.factory.MachinetypeStatus;
 import org.vacuum.protocol.slot.MachineStatus;
@@ -155,7 +156,9 @@ class FactoryTest {
     Path etc = java.nio.file.Files.createDirectories(stateDir.resolve("mt/etc"));
     Path image = java.nio.file.Files.write(etc.resolve("root.img"), new byte[512]);
     java.nio.file.Files.writeString(etc.resolve("vac.conf"), String.join("\n", "[settings]",
-        "vac_space = vac01.example.com", "[machinetype lhcb]", "machine_model = vm-raw", "root_image = " + image,
+        "vac_space = vac01.example.com",
+        // Draining: this test is about the query; no creation decision (it would need a cluster).
+        "draining = true", "[machinetype lhcb]", "machine_model = vm-raw", "root_image = " + image,
         "fizzle_seconds = 600", "[machinetype atlas]", "machine_model = vm-raw", "root_image = " + image, ""));
     VacuumSettings settings = settings(stateDir);
     FactoryHost host = new FactoryHost(settings, null, null, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC));
@@ -170,6 +173,9 @@ class FactoryTest {
     kit.runCommand(new SlotChanged(new MachineStatus(null, null, null, null, null, null, 0, 0, "f1-01.example.com",
         MachineStatus.SHUT_DOWN, "vm-raw", "u1", now - 500, now - 480, now - 400, 1, 0, 0, 1.0, "lhcb", null, null,
         null, "machine stopped")));
+    String early = kit.<StatusReply<Machinetypes>>runCommand(MachinetypesQuery::new).reply().getError().getMessage();
+    assertTrue(early.contains("still reconciling its slots"), early);
+    kit.runCommand(new SlotsReconciled());
 
     List<MachinetypeStatus> replies = kit.<StatusReply<Machinetypes>>runCommand(MachinetypesQuery::new)
         .reply().getValue().machinetypes();

@@ -92,16 +92,20 @@ class SpaceDecisionTest {
       TestNodes.await(Duration.ofSeconds(30), "a new alice machine runs on " + f1,
           () -> running(space, f1, "alice").map(m -> m.createdTime() >= Instant.now().getEpochSecond() - 2)
               .orElse(false));
-      // f1 stops creating, so the alice machine chosen below stays its most recently created one
-      // (Vac reports the outcome of that machine only).
+      // f1 stops creating. Vac reports the outcome of a type's most recently created finished
+      // machine only, so every alice machine on f1 says there is no work and ends: whichever was
+      // created last, its outcome is the abort, and no later alice finish on f1 can hide it.
       var drain = TestNodes.post(space.node(1), "/api/v1/factories/" + f1 + "/drain", "{\"reason\":\"test\"}");
       assertEquals(200, drain.statusCode(), drain.body());
-      MachineStatus aborting = running(space, f1, "alice").orElseThrow(() -> new AssertionError("no alice on " + f1));
-
-      // The machine says there is no work, and ends.
-      ClusterSharding.get(space.node(1).system()).entityRefFor(Slot.ENTITY_KEY, aborting.machine())
-          .<MachineStatus>askWithStatus(r -> new Destroy("no work", "300 No more work", r), Duration.ofSeconds(10))
-          .toCompletableFuture().get();
+      TestNodes.await(Duration.ofSeconds(15), "no alice machine is still starting on " + f1,
+          () -> machines(space, f1, "alice", MachineStatus.STARTING).isEmpty());
+      List<MachineStatus> aborting = machines(space, f1, "alice", MachineStatus.RUNNING);
+      assertTrue(!aborting.isEmpty(), "no alice running on " + f1);
+      for (MachineStatus m : aborting) {
+        ClusterSharding.get(space.node(1).system()).entityRefFor(Slot.ENTITY_KEY, m.machine())
+            .<MachineStatus>askWithStatus(r -> new Destroy("no work", "300 No more work", r), Duration.ofSeconds(10))
+            .toCompletableFuture().get();
+      }
       Instant visible = Instant.now();
       MachinetypeStatus outcome = f1Alice(space);
       assertEquals("300 No more work", outcome.shutdownMessage(), outcome.toString());
@@ -202,11 +206,16 @@ class SpaceDecisionTest {
 
   /** The most recently created running machine of that type on that factory. */
   private static Optional<MachineStatus> running(SpaceNodes space, String factory, String machinetype) {
+    return machines(space, factory, machinetype, MachineStatus.RUNNING).stream()
+        .max(java.util.Comparator.comparing(MachineStatus::createdTime));
+  }
+
+  /** The machines of {@code machinetype} on {@code factory} in {@code state}, from a machines census. */
+  private static List<MachineStatus> machines(SpaceNodes space, String factory, String machinetype, String state) {
     try {
       return space.census().stream()
-          .filter(m -> factory.equals(m.factory()) && machinetype.equals(m.machinetype())
-              && MachineStatus.RUNNING.equals(m.state()))
-          .max(java.util.Comparator.comparing(MachineStatus::createdTime));
+          .filter(m -> factory.equals(m.factory()) && machinetype.equals(m.machinetype()) && state.equals(m.state()))
+          .toList();
     } catch (Exception e) {
       throw new AssertionError("machines census: " + e, e);
     }

@@ -54,7 +54,11 @@ final class SpaceNodes implements AutoCloseable {
         Path state = dir.resolve(prefix + i);
         TestNodes.writeVacConf(state, "[settings]\nvac_space = " + TestNodes.SPACE + "\nmb_per_processor = 64\n"
             // This machine is shared and busy: the load checks would stop every creation.
-            + "overload_per_processor = 1000\n" + settings + "\n" + machinetypes);
+            + "overload_per_processor = 1000\n"
+            // A decision uses the factories that answer within udp_timeout_seconds / 5; on a busy
+            // test machine three JVM-local nodes can miss Vac's default 2 s, and a factory that does
+            // not answer hides its aborts (as in Vac). 30 s gives a 6-s round.
+            + "udp_timeout_seconds = 30\n" + settings + "\n" + machinetypes);
         space.nodes.add(TestNodes.start(TestNodes.factorySettings(prefix + i, state,
             i == 1 ? seedPort : TestNodes.freePort(), seeds, slots)));
       }
