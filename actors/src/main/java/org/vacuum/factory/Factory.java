@@ -206,6 +206,7 @@ public final class Factory
 
   /** Vac decides once a cycle (60 s): the safety tick, and the pause after a failed creation. */
   static final Duration DECISION_INTERVAL = Duration.ofSeconds(60);
+  private static final Duration HOST_FACTS_MAX_AGE = Duration.ofSeconds(1);
   private static final String DECISION_TIMER = "decide";
   private static final String BACKOFF_TIMER = "backoff-ends";
   // Vac compares whole seconds: a backed-off type is eligible just after its restart second.
@@ -221,6 +222,8 @@ public final class Factory
   // slots as they last told, the slots being created now, and when creation may resume after a failure.
   private Instant factoryHeartbeat;
   private Instant responderHeartbeat;
+  private HostFacts hostFacts;
+  private Instant hostFactsAt;
   private final TreeMap<String, MachineStatus> slots = new TreeMap<>();
   private final Map<String, Creation> creating = new HashMap<>();
   private boolean reconciled;
@@ -643,9 +646,23 @@ public final class Factory
     return Effect().reply(c.replyTo(), StatusReply.ack());
   }
 
+  /**
+   * The host's disks, memory and load, read at most once per {@link #HOST_FACTS_MAX_AGE}: a census
+   * from every factory's decision may arrive many times a second, and none of these figures means
+   * more at a finer grain than that.
+   */
+  private HostFacts hostFacts() {
+    Instant now = clock.instant();
+    if (hostFacts == null || !now.isBefore(hostFactsAt.plus(HOST_FACTS_MAX_AGE))) {
+      hostFacts = HostFacts.read(settings.stateDir());
+      hostFactsAt = now;
+    }
+    return hostFacts;
+  }
+
   /** The {@code factory_status} of now: settings, journal state, in-memory view and host facts. */
   private FactoryStatus status(State state) {
-    HostFacts facts = HostFacts.read(settings.stateDir());
+    HostFacts facts = hostFacts();
     int maxProcessors = host.totalProcessors();
     double hs06PerProcessor = host.conf().map(c -> c.settings().hs06PerProcessorOrDefault()).orElse(1.0);
     List<MachineStatus> running = slots.values().stream().filter(MachineStatus::occupied).toList();

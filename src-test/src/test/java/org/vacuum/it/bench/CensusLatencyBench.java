@@ -32,6 +32,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,6 +43,7 @@ import org.vacuum.factory.FactoryHost;
 import org.vacuum.factory.PinnedToFactory;
 import org.vacuum.it.TestNodes;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
 import org.vacuum.space.Census;
 
 /**
@@ -150,6 +152,10 @@ class CensusLatencyBench {
         for (String name : hosted.get(m - 1).keySet()) {
           PinnedToFactory.registerShardLocation(space.systems.get(m), Factory.ENTITY_KEY, name)
               .toCompletableFuture().get();
+          // What a node says once it has reconciled its (here: no) machines; until then a factory
+          // does not answer censuses.
+          ClusterSharding.get(space.systems.get(m)).entityRefFor(Factory.ENTITY_KEY, name)
+              .tell(new SlotsReconciled());
         }
       }
       return space;
