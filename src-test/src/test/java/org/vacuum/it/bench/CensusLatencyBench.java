@@ -347,12 +347,12 @@ class CensusLatencyBench {
     s.append("\nOne JVM, one cluster per size over Artery TCP on loopback: the census runs on a control member\n"
         + "without factories (every ask crosses the network) through `Census.run`, the sharded ask path of\n"
         + "`vacuum factories`; four members host the factories round-robin, each a real `Factory` entity\n"
-        + "(empty slots, no hypervisor, `factory_status` read from /proc and statvfs per answer; in-memory\n"
+        + "(empty slots, no hypervisor, `factory_status` host facts from /proc and statvfs, at most once a second; in-memory\n"
         + "journal). Raw UDP: the same shape with `DatagramChannel`s, four responder threads serving one\n"
         + "socket per factory with a Vac query in and a `factory_status` JSON out, one client socket that\n"
         + "sends all queries then waits for all replies. " + RUNS + " rounds each after " + WARMUP
         + " warm-up rounds, one after another. \"machines p50\": the same census path with the machines query\n"
-        + "(no /proc or statvfs reads), to show what reading the host costs. Goal: census p50 <= 20 ms at 100\n"
+        + "(no host facts at all), to show what reading the host costs. Goal: census p50 <= 20 ms at 100\n"
         + "factories and <= 3x raw UDP.\n\n");
     s.append("| factories | census p50 ms | census p99 ms | machines p50 ms | raw UDP p50 ms | raw UDP p99 ms "
         + "| census/UDP (p50) | reply bytes | goal |\n");
