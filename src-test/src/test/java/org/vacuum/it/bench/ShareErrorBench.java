@@ -122,8 +122,8 @@ class ShareErrorBench {
     }
     BenchmarkReport.append("Share error over a simulated day, with short jobs and no-work periods (Vac 60-s cycles vs "
         + "vacuum event-driven)", List.of(
-        "- space: " + FACTORIES + " factories × " + PROCESSORS + " processors (1-processor machines), everything starts "
-            + "empty; shares t1:t2:t3 = 3:2:1; backoff_seconds/fizzle_seconds " + String.join(", ", backoffs)
+        "- space: " + FACTORIES + " factories × " + PROCESSORS + " processors (1-processor machines), "
+            + "everything starts empty; shares t1:t2:t3 = 3:2:1; backoff_seconds/fizzle_seconds " + String.join(", ", backoffs)
             + "; max_wallclock_seconds " + MAX_WALLCLOCK,
         "- lifetimes while a type has work (seeded per type, the n-th machine of a type gets the same one in both "
             + "runs): " + pct0(SHORT_FRACTION) + " uniform 2–20 min, " + pct0(1 - SHORT_FRACTION)
@@ -141,7 +141,8 @@ class ShareErrorBench {
   }
 
   private static String line(String policy, Outcome o) {
-    return "- " + policy + ": day " + pct(o.dayError()) + ", hourly " + pct(o.hourlyError()) + "; idle " + fmt(o.idleProcessorHours()) + " processor-hours; " + o.machines()
+    return "- " + policy + ": day " + pct(o.dayError()) + ", hourly " + pct(o.hourlyError()) + "; idle "
+        + fmt(o.idleProcessorHours()) + " processor-hours; " + o.machines()
         + " machines created, " + o.aborts() + " ended 300; " + o.decisions() + " decisions";
   }
 
@@ -156,7 +157,8 @@ class ShareErrorBench {
         + " (vacuum lower on " + dayLower + " of " + vac.size() + " days); hourly Vac "
         + range(vac, Outcome::hourlyError, true) + " vs vacuum " + range(vacuum, Outcome::hourlyError, true)
         + " (vacuum lower on " + hourlyLower + " of " + vac.size() + "); idle processor-hours Vac "
-        + range(vac, Outcome::idleProcessorHours, false) + " vs vacuum " + range(vacuum, Outcome::idleProcessorHours, false);
+        + range(vac, Outcome::idleProcessorHours, false) + " vs vacuum "
+        + range(vacuum, Outcome::idleProcessorHours, false);
   }
 
   private static String range(List<Outcome> outcomes, java.util.function.ToDoubleFunction<Outcome> f, boolean percent) {
@@ -344,7 +346,8 @@ class ShareErrorBench {
     }
     int n = TYPES.size();
     double capacity = FACTORIES * PROCESSORS * DAY / 3600.0;
-    return new Outcome(dayError / n, hourError / (n * hourly.length), Math.max(0, capacity - total), all.size(), aborts, decisions);
+    return new Outcome(dayError / n, hourError / (n * hourly.length), Math.max(0, capacity - total), all.size(),
+        aborts, decisions);
   }
 
   private static String clock(long seconds) {
