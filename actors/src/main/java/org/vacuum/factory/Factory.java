@@ -350,11 +350,8 @@ public final class Factory
     if (conf.isEmpty()) {
       return Effect().reply(c.replyTo(), StatusReply.success(new Machinetypes(List.of())));
     }
-    MachinetypeStatuses.Header header = new MachinetypeStatuses.Header(VacuumVersion.vacVersion(),
-        VacuumVersion.daemonVersion(DAEMON), FactoryStatus.VACQUERY_VERSION, settings.space(), settings.factoryName(),
-        site());
-    return Effect().reply(c.replyTo(), StatusReply.success(new Machinetypes(MachinetypeStatuses.of(header, conf.get(),
-        view(), finishes, clock.instant().getEpochSecond()))));
+    return Effect().reply(c.replyTo(),
+        StatusReply.success(new Machinetypes(ownMachinetypes(conf.get(), clock.instant()))));
   }
 
   private ReplyEffect<Event, State> onCreateMachine(State state, CreateMachine c) {
