@@ -1,13 +1,10 @@
 package org.vacuum.hypervisor;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.vacuum.config.VacuumSettings;
-import org.vacuum.hypervisor.libvirt.LibvirtHypervisor;
 
 /**
  * The factory's hypervisor (DESIGN §5): starts, watches and stops the machines of one host's slots,
@@ -30,21 +27,6 @@ import org.vacuum.hypervisor.libvirt.LibvirtHypervisor;
  * </ul>
  */
 public interface Hypervisor extends AutoCloseable {
-
-  /**
-   * Connects to the hypervisor of these settings. Machine disks live under {@code
-   * <stateDir>/disks}. The NAT network's DHCP entries are named after this host's canonical
-   * name; use {@link #connect(VacuumSettings.Hypervisor, Path, String)} to give the factory name.
-   */
-  static Hypervisor connect(VacuumSettings.Hypervisor settings, Path stateDir) throws HypervisorException {
-    return LibvirtHypervisor.connect(settings, stateDir, null);
-  }
-
-  /** As {@link #connect(VacuumSettings.Hypervisor, Path)}, naming the NAT network's hosts after {@code factoryName}'s slots. */
-  static Hypervisor connect(VacuumSettings.Hypervisor settings, Path stateDir, String factoryName)
-      throws HypervisorException {
-    return LibvirtHypervisor.connect(settings, stateDir, factoryName);
-  }
 
   /** The URI of the connection, as libvirt names it. */
   String uri();

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.vacuum.info.InfoEntities;
-import org.vacuum.info.InfoKind;
+import org.vacuum.infoservice.InfoEntities;
+import org.vacuum.infoservice.InfoKind;
 import org.vacuum.node.VacuumNode;
 
 /**

@@ -1,5 +1,6 @@
 package org.vacuum.it;
 
+import org.vacuum.protocol.factory.FactoryProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,6 @@ import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.vacuum.factory.Factory;
 import org.vacuum.node.VacuumNode;
 import org.vacuum.protocol.factory.FactoryProtocol.DrainSet;
 import org.vacuum.protocol.factory.FactoryProtocol.FactoryQuery;
@@ -39,7 +39,7 @@ final class JournalRecovery {
       CurrentEventsByPersistenceIdQuery query = PersistenceQuery.get(node.system().classicSystem())
           .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalId);
       List<Object> events = query.currentEventsByPersistenceId(
-              Factory.ENTITY_KEY.name() + "|" + factory, 0, Long.MAX_VALUE)
+              FactoryProtocol.ENTITY_KEY.name() + "|" + factory, 0, Long.MAX_VALUE)
           .map(EventEnvelope::event)
           .runWith(Sink.seq(), node.system())
           .toCompletableFuture().get();
@@ -52,7 +52,7 @@ final class JournalRecovery {
 
   private static FactoryStatus ask(VacuumNode node, String factory, boolean drain) throws Exception {
     var ref = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system())
-        .entityRefFor(Factory.ENTITY_KEY, factory);
+        .entityRefFor(FactoryProtocol.ENTITY_KEY, factory);
     return (drain
         ? ref.<FactoryStatus>askWithStatus(r -> new SetDrain("maintenance", r), Duration.ofSeconds(10))
         : ref.<FactoryStatus>askWithStatus(FactoryQuery::new, Duration.ofSeconds(10)))

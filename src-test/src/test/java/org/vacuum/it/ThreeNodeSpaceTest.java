@@ -1,5 +1,6 @@
 package org.vacuum.it;
 
+import org.vacuum.protocol.factory.FactoryProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -106,7 +107,7 @@ class ThreeNodeSpaceTest {
     VacuumNode first = nodes.get(0);
     var response = TestNodes.post(first, "/api/v1/factories/f2.example.com/drain", "{\"reason\":\"disk swap\"}");
     assertEquals(200, response.statusCode(), response.body());
-    FactoryStatus f2 = ClusterSharding.get(nodes.get(1).system()).entityRefFor(Factory.ENTITY_KEY, "f2.example.com")
+    FactoryStatus f2 = ClusterSharding.get(nodes.get(1).system()).entityRefFor(FactoryProtocol.ENTITY_KEY, "f2.example.com")
         .<FactoryStatus>askWithStatus(FactoryQuery::new, Duration.ofSeconds(5)).toCompletableFuture().get();
     assertTrue(f2.draining());
   }
@@ -132,7 +133,7 @@ class ThreeNodeSpaceTest {
     // Asked directly through sharding, f3 is refused (or silent), never served from another node.
     try {
       FactoryStatus answer = ClusterSharding.get(nodes.get(0).system())
-          .entityRefFor(Factory.ENTITY_KEY, "f3.example.com")
+          .entityRefFor(FactoryProtocol.ENTITY_KEY, "f3.example.com")
           .<FactoryStatus>askWithStatus(FactoryQuery::new, Duration.ofSeconds(3)).toCompletableFuture().get();
       throw new AssertionError("f3 answered from another node: " + answer);
     } catch (ExecutionException | CompletionException e) {
@@ -180,7 +181,7 @@ class ThreeNodeSpaceTest {
     for (VacuumNode node : nodes.subList(0, 2)) {
       assertTrue(!shardsOf(node.system()).contains("f3.example.com"), "f3 moved home from " + node.settings().factoryName());
     }
-    FactoryStatus f3 = ClusterSharding.get(nodes.get(0).system()).entityRefFor(Factory.ENTITY_KEY, "f3.example.com")
+    FactoryStatus f3 = ClusterSharding.get(nodes.get(0).system()).entityRefFor(FactoryProtocol.ENTITY_KEY, "f3.example.com")
         .<FactoryStatus>askWithStatus(FactoryQuery::new, Duration.ofSeconds(5)).toCompletableFuture().get();
     assertEquals("f3.example.com", f3.factory());
   }
@@ -208,7 +209,7 @@ class ThreeNodeSpaceTest {
 
   private static CurrentShardRegionState regionState(ActorSystem<?> system) {
     TestProbe<CurrentShardRegionState> probe = TestProbe.create(system);
-    ClusterSharding.get(system).shardState().tell(new GetShardRegionState(Factory.ENTITY_KEY, probe.ref()));
+    ClusterSharding.get(system).shardState().tell(new GetShardRegionState(FactoryProtocol.ENTITY_KEY, probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(5));
   }
 }

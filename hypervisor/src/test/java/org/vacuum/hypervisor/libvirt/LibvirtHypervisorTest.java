@@ -231,7 +231,7 @@ class LibvirtHypervisorTest {
 
   @Test
   void connectingThroughThePortGivesTheLibvirtHypervisor() throws Exception {
-    try (Hypervisor h = Hypervisor.connect(TestHosts.settings(TestHosts.privateHost(dir, ""), Network.USER), dir)) {
+    try (Hypervisor h = LibvirtHypervisor.connect(TestHosts.settings(TestHosts.privateHost(dir, ""), Network.USER), dir, null)) {
       assertTrue(h instanceof LibvirtHypervisor);
       h.ensureNetwork(true); // user networking: nothing to make
       assertTrue(h.list().isEmpty());
@@ -240,8 +240,8 @@ class LibvirtHypervisorTest {
 
   @Test
   void anUnreachableHypervisorIsNamedInTheError() {
-    HypervisorException e = assertThrows(HypervisorException.class, () -> Hypervisor.connect(
-        TestHosts.settings("test:///" + dir.resolve("missing.xml"), Network.VAC), dir));
+    HypervisorException e = assertThrows(HypervisorException.class, () -> LibvirtHypervisor.connect(
+        TestHosts.settings("test:///" + dir.resolve("missing.xml"), Network.VAC), dir, null));
     assertTrue(e.getMessage().startsWith("cannot connect to libvirt at test:///"), e.getMessage());
   }
 

@@ -8,6 +8,7 @@ import java.util.TreeSet;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.vacuum.protocol.CborSerializable;
 import org.vacuum.protocol.slot.MachineStatus;
 
@@ -21,6 +22,9 @@ import org.vacuum.protocol.slot.MachineStatus;
 public final class FactoryProtocol {
 
   private FactoryProtocol() {}
+
+  /** The sharding key of every Factory entity of the space. */
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Factory");
 
   /** What a {@code Factory} entity accepts. */
   public sealed interface Command extends CborSerializable

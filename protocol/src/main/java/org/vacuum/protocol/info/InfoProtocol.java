@@ -13,7 +13,7 @@ import org.vacuum.protocol.CborSerializable;
  * object of a kind ({@code user}, {@code project}, {@code resource}, {@code nodeinfo}, {@code
  * nodeset}, {@code cluster}, {@code environment}, {@code allocation}, {@code request}) and one
  * name index per kind. The entities and the attribute schema of each kind live in {@code actors}
- * ({@code org.vacuum.info}).
+ * ({@code org.vacuum.infoservice}).
  *
  * <p><b>Attribute values</b> travel and persist as JSON text, one per attribute name ({@code
  * "\"alice\""}, {@code "4"}, {@code "[\"cvmfs\"]"}, {@code "null"}): the schema allows strings,

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.vacuum.protocol.CborSerializable;
 
 /**
@@ -17,6 +18,9 @@ import org.vacuum.protocol.CborSerializable;
 public final class PilotQueueProtocol {
 
   private PilotQueueProtocol() {}
+
+  /** The sharding key of every PilotQueue entity of the space. */
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "PilotQueue");
 
   /** What a {@code PilotQueue} accepts. */
   public sealed interface Command extends CborSerializable permits Configure, GetCounts, Refresh, Internal {}

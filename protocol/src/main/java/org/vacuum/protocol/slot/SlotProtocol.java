@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.vacuum.protocol.CborSerializable;
 
 /**
@@ -21,6 +22,9 @@ import org.vacuum.protocol.CborSerializable;
 public final class SlotProtocol {
 
   private SlotProtocol() {}
+
+  /** The sharding key of every Slot entity of the space. */
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Slot");
 
   /** What a {@code Slot} entity accepts. */
   public sealed interface Command extends CborSerializable

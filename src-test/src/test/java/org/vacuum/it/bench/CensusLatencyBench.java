@@ -1,5 +1,6 @@
 package org.vacuum.it.bench;
 
+import org.vacuum.protocol.factory.FactoryProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vacuum.config.VacuumConfig;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
-import org.vacuum.factory.FactoryHost;
-import org.vacuum.factory.PinnedToFactory;
+import org.vacuum.host.FactoryHost;
+import org.vacuum.host.PinnedToFactory;
 import org.vacuum.it.TestNodes;
 import org.vacuum.protocol.factory.FactoryProtocol.Command;
 import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
@@ -143,18 +144,18 @@ class CensusLatencyBench {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), VacuumConfig.SYSTEM_NAME,
             VacuumConfig.load(Optional.empty(), config).config());
         space.systems.add(system);
-        PinnedToFactory.<Command>init(system, Factory.ENTITY_KEY, id -> id,
+        PinnedToFactory.<Command>init(system, FactoryProtocol.ENTITY_KEY, id -> id,
             id -> mine.containsKey(id) ? Factory.create(mine.get(id), new SplittableRandom(1)) : stopped());
       }
       TestNodes.await(Duration.ofSeconds(60), (1 + Math.min(n, FACTORY_MEMBERS)) + " Up members",
           () -> space.systems.stream().allMatch(s -> up(s) == space.systems.size()));
       for (int m = 1; m < space.systems.size(); m++) {
         for (String name : hosted.get(m - 1).keySet()) {
-          PinnedToFactory.registerShardLocation(space.systems.get(m), Factory.ENTITY_KEY, name)
+          PinnedToFactory.registerShardLocation(space.systems.get(m), FactoryProtocol.ENTITY_KEY, name)
               .toCompletableFuture().get();
           // What a node says once it has reconciled its (here: no) machines; until then a factory
           // does not answer censuses.
-          ClusterSharding.get(space.systems.get(m)).entityRefFor(Factory.ENTITY_KEY, name)
+          ClusterSharding.get(space.systems.get(m)).entityRefFor(FactoryProtocol.ENTITY_KEY, name)
               .tell(new SlotsReconciled());
         }
       }

@@ -1,5 +1,6 @@
 package org.vacuum.it.bench;
 
+import org.vacuum.protocol.slot.SlotProtocol;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,7 +77,7 @@ class RefillLatencyBench {
     for (int i = 0; i < SLOTS; i++) {
       List<Object> events;
       try {
-        events = query.currentEventsByPersistenceId(Slot.ENTITY_KEY.name() + "|" + SlotNames.machineName(factory, i), 0,
+        events = query.currentEventsByPersistenceId(SlotProtocol.ENTITY_KEY.name() + "|" + SlotNames.machineName(factory, i), 0,
                 Long.MAX_VALUE)
             .map(EventEnvelope::event).runWith(Sink.seq(), node.system()).toCompletableFuture().get();
       } catch (Exception e) {

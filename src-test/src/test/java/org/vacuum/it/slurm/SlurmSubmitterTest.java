@@ -25,16 +25,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.vacuum.allocation.AllocationKeys;
-import org.vacuum.allocation.SshCommand;
+import org.vacuum.batch.ssh.SshKeys;
+import org.vacuum.batch.ssh.SshRemote;
 import org.vacuum.it.ssh.TestSshd;
-import org.vacuum.pilot.submit.KillOrder;
-import org.vacuum.pilot.submit.PilotId;
-import org.vacuum.pilot.submit.PilotInfo;
-import org.vacuum.pilot.submit.PilotSpec;
-import org.vacuum.pilot.submit.PilotState;
-import org.vacuum.pilot.submit.SlurmSubmitter;
-import org.vacuum.pilot.submit.SshResource;
+import org.vacuum.batch.submit.KillOrder;
+import org.vacuum.batch.submit.PilotId;
+import org.vacuum.batch.submit.PilotInfo;
+import org.vacuum.batch.submit.PilotSpec;
+import org.vacuum.batch.submit.PilotState;
+import org.vacuum.batch.submit.SlurmSubmitter;
+import org.vacuum.batch.submit.SshResource;
 
 /**
  * The {@code ssh}/{@code slurm} submitter end to end: a real single-node Slurm ({@link TestSlurm})
@@ -48,7 +48,7 @@ class SlurmSubmitterTest {
 
   private static TestSshd sshd;
   private static TestSlurm slurm;
-  private static SshCommand ssh;
+  private static SshRemote ssh;
   private static Path scratch;
   private static String root;
   private static SlurmSubmitter submitter;
@@ -63,9 +63,9 @@ class SlurmSubmitterTest {
     slurm = TestSlurm.start();
     System.out.println("SlurmSubmitterTest: Slurm idle " + slurm.startTime().toMillis() + " ms after start");
     sshd = TestSshd.start();
-    AllocationKeys keys = AllocationKeys.generate("alice.slurm-resource");
+    SshKeys keys = SshKeys.generate("alice.slurm-resource");
     sshd.authorize(keys.publicKeyLine());
-    ssh = new SshCommand();
+    ssh = new SshRemote();
     scratch = Files.createTempDirectory("vacuum-slurm-scratch-");
     root = SshResource.sandboxRoot(scratch.toString());
     SshResource resource = SshResource.of(sshd.host(), sshd.port(), TestSshd.user(), keys.privtoken());

@@ -1,5 +1,6 @@
 package org.vacuum.it.space;
 
+import org.vacuum.protocol.slot.SlotProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,7 +103,7 @@ class SpaceDecisionTest {
       List<MachineStatus> aborting = machines(space, f1, "alice", MachineStatus.RUNNING);
       assertTrue(!aborting.isEmpty(), "no alice running on " + f1);
       for (MachineStatus m : aborting) {
-        ClusterSharding.get(space.node(1).system()).entityRefFor(Slot.ENTITY_KEY, m.machine())
+        ClusterSharding.get(space.node(1).system()).entityRefFor(SlotProtocol.ENTITY_KEY, m.machine())
             .<MachineStatus>askWithStatus(r -> new Destroy("no work", "300 No more work", r), Duration.ofSeconds(10))
             .toCompletableFuture().get();
       }

@@ -1,5 +1,6 @@
 package org.vacuum.it.space;
 
+import org.vacuum.protocol.slot.SlotProtocol;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,7 +94,7 @@ final class SpaceNodes implements AutoCloseable {
       String factory = node.settings().factoryName();
       for (int ordinal = 0; ordinal < slots; ordinal++) {
         String machine = SlotNames.machineName(factory, ordinal);
-        List<Object> events = query.currentEventsByPersistenceId(Slot.ENTITY_KEY.name() + "|" + machine, 0,
+        List<Object> events = query.currentEventsByPersistenceId(SlotProtocol.ENTITY_KEY.name() + "|" + machine, 0,
                 Long.MAX_VALUE)
             .map(EventEnvelope::event)
             .runWith(Sink.seq(), node.system())

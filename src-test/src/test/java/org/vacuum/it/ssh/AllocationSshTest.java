@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.allocation.AllocationKeys;
-import org.vacuum.allocation.SshCommand;
-import org.vacuum.allocation.SshFailure;
-import org.vacuum.allocation.SshValidator;
+import org.vacuum.batch.ssh.SshKeys;
+import org.vacuum.batch.ssh.SshRemote;
+import org.vacuum.batch.ssh.SshFailure;
+import org.vacuum.batch.ssh.SshValidator;
 
 /**
  * Allocation keys and validation against a real OpenSSH sshd ({@link TestSshd}): the key vacuum
@@ -35,8 +35,8 @@ class AllocationSshTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private static TestSshd sshd;
-  private static SshCommand ssh;
-  private static AllocationKeys authorised;
+  private static SshRemote ssh;
+  private static SshKeys authorised;
 
   @BeforeAll
   static void startSshd() throws IOException {
@@ -46,9 +46,9 @@ class AllocationSshTest {
       Assumptions.abort(skip.get());
     }
     sshd = TestSshd.start();
-    authorised = AllocationKeys.generate("alice.test-resource");
+    authorised = SshKeys.generate("alice.test-resource");
     sshd.authorize(authorised.publicKeyLine());
-    ssh = new SshCommand();
+    ssh = new SshRemote();
   }
 
   @AfterAll
@@ -60,7 +60,7 @@ class AllocationSshTest {
   @Test
   void theAuthorisedAllocationKeyValidatesAndBinDatePrintsADate() {
     // The entity stores the tokens; validation works from what they decode to.
-    AllocationKeys stored = AllocationKeys.fromTokens(authorised.pubtoken(), authorised.privtoken());
+    SshKeys stored = SshKeys.fromTokens(authorised.pubtoken(), authorised.privtoken());
     SshValidator.Result r = new SshValidator(ssh).validate(sshd.host(), sshd.port(), TestSshd.user(),
         stored.privateKey(), TIMEOUT);
     assertTrue(r.ok(), r.reason() + "\nsshd log:\n" + sshd.log());
@@ -71,7 +71,7 @@ class AllocationSshTest {
 
   @Test
   void aKeyTheAccountDoesNotAuthoriseIsRefusedNamingAuthentication() {
-    AllocationKeys other = AllocationKeys.generate("mallory.test-resource");
+    SshKeys other = SshKeys.generate("mallory.test-resource");
     SshValidator.Result r = new SshValidator(ssh).validate(sshd.host(), sshd.port(), TestSshd.user(),
         other.privateKey(), TIMEOUT);
     assertFalse(r.ok());
@@ -96,20 +96,20 @@ class AllocationSshTest {
 
   @Test
   void runReturnsTheExitCodeAndBothOutputs() throws SshFailure {
-    SshCommand.Output out = ssh.run(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(),
+    SshRemote.Output out = ssh.run(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(),
         "sh -c 'echo hi; echo oops >&2; exit 3'", TIMEOUT);
-    assertEquals(new SshCommand.Output(3, "hi\n", "oops\n"), out);
+    assertEquals(new SshRemote.Output(3, "hi\n", "oops\n"), out);
   }
 
   @Test
   void aCommandThatReadsStandardInputSeesItsEnd() throws SshFailure {
-    SshCommand.Output out = ssh.run(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(), "cat", TIMEOUT);
-    assertEquals(new SshCommand.Output(0, "", ""), out);
-    try (SshCommand.Connection c = ssh.connect(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(),
+    SshRemote.Output out = ssh.run(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(), "cat", TIMEOUT);
+    assertEquals(new SshRemote.Output(0, "", ""), out);
+    try (SshRemote.Connection c = ssh.connect(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(),
         TIMEOUT)) {
       out = c.run("tr a-z A-Z", "pilot\n".getBytes(StandardCharsets.UTF_8), TIMEOUT);
     }
-    assertEquals(new SshCommand.Output(0, "PILOT\n", ""), out);
+    assertEquals(new SshRemote.Output(0, "PILOT\n", ""), out);
   }
 
   @Test
@@ -129,9 +129,9 @@ class AllocationSshTest {
         TIMEOUT);
     assertEquals("#!/bin/sh\necho pilot\n", Files.readString(target));
     assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
-    SshCommand.Output out = ssh.run(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(),
+    SshRemote.Output out = ssh.run(sshd.host(), sshd.port(), TestSshd.user(), authorised.privateKey(),
         target.toString(), TIMEOUT);
-    assertEquals(new SshCommand.Output(0, "pilot\n", ""), out);
+    assertEquals(new SshRemote.Output(0, "pilot\n", ""), out);
 
     SshFailure f = assertThrows(SshFailure.class, () -> ssh.upload(sshd.host(), sshd.port(), TestSshd.user(),
         authorised.privateKey(), script, dir.resolve("no/such/dir/x").toString(), 0644, TIMEOUT));

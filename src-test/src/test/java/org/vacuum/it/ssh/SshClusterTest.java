@@ -13,7 +13,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.allocation.AllocationKeys;
+import org.vacuum.batch.ssh.SshKeys;
 import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 
@@ -52,7 +52,7 @@ class SshClusterTest {
       TestNodes.sendJson(api + "allocations/ada.login1", "PATCH", Map.of("action", "validate"), 200);
       TestNodes.awaitState(api + "allocations/ada.login1", "ready", Duration.ofSeconds(60));
 
-      TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada", "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()),
+      TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada", "sshpubstring", SshKeys.generate("ada").publicKeyLine()),
           201);
       TestNodes.sendJson(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),
           "allocations", List.of("ada.login1")), 201);

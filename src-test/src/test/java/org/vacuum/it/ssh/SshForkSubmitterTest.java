@@ -23,15 +23,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.vacuum.allocation.AllocationKeys;
-import org.vacuum.allocation.SshCommand;
-import org.vacuum.pilot.submit.KillOrder;
-import org.vacuum.pilot.submit.PilotId;
-import org.vacuum.pilot.submit.PilotInfo;
-import org.vacuum.pilot.submit.PilotSpec;
-import org.vacuum.pilot.submit.PilotState;
-import org.vacuum.pilot.submit.SshForkSubmitter;
-import org.vacuum.pilot.submit.SshResource;
+import org.vacuum.batch.ssh.SshKeys;
+import org.vacuum.batch.ssh.SshRemote;
+import org.vacuum.batch.submit.KillOrder;
+import org.vacuum.batch.submit.PilotId;
+import org.vacuum.batch.submit.PilotInfo;
+import org.vacuum.batch.submit.PilotSpec;
+import org.vacuum.batch.submit.PilotState;
+import org.vacuum.batch.submit.SshForkSubmitter;
+import org.vacuum.batch.submit.SshResource;
 
 /**
  * The {@code ssh}/{@code fork} submitter end to end against a real OpenSSH sshd ({@link TestSshd}):
@@ -43,7 +43,7 @@ class SshForkSubmitterTest {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
 
   private static TestSshd sshd;
-  private static SshCommand ssh;
+  private static SshRemote ssh;
   private static Path scratch;
   private static SshForkSubmitter submitter;
   private static String root;
@@ -56,9 +56,9 @@ class SshForkSubmitterTest {
       Assumptions.abort(skip.get());
     }
     sshd = TestSshd.start();
-    AllocationKeys keys = AllocationKeys.generate("alice.fork-resource");
+    SshKeys keys = SshKeys.generate("alice.fork-resource");
     sshd.authorize(keys.publicKeyLine());
-    ssh = new SshCommand();
+    ssh = new SshRemote();
     scratch = Files.createTempDirectory("vacuum-fork-scratch-");
     root = SshResource.sandboxRoot(scratch.toString());
     SshResource resource = SshResource.of(sshd.host(), sshd.port(), TestSshd.user(), keys.privtoken());

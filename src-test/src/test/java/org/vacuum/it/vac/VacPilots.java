@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.vacuum.allocation.AllocationKeys;
+import org.vacuum.batch.ssh.SshKeys;
 import org.vacuum.it.TestNodes;
 
 /**
@@ -73,7 +73,7 @@ final class VacPilots {
     Map<String, Object> hello = new LinkedHashMap<>(Map.of("name", "hello"));
     hello.putAll(environment);
     TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada",
-        "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()), 201);
+        "sshpubstring", SshKeys.generate("ada").publicKeyLine()), 201);
     TestNodes.sendJson(api + "resources", "POST", Map.of("name", "space", "accesstype", "cloud",
         "accessmethod", "local", "accessflavor", "vac", "cloudinstancetype", MACHINETYPE), 201);
     TestNodes.sendJson(api + "allocations", "POST", Map.of("name", "ada.space", "resource", "space",

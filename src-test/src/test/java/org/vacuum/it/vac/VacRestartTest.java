@@ -1,5 +1,6 @@
 package org.vacuum.it.vac;
 
+import org.vacuum.protocol.pilot.PilotQueueProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,7 +100,7 @@ class VacRestartTest {
 
   private static Counts counts(VacuumNode node) {
     try {
-      return ClusterSharding.get(node.system()).entityRefFor(PilotQueue.ENTITY_KEY, VacPilots.QUEUE)
+      return ClusterSharding.get(node.system()).entityRefFor(PilotQueueProtocol.ENTITY_KEY, VacPilots.QUEUE)
           .<Counts>askWithStatus(GetCounts::new, Duration.ofSeconds(5)).toCompletableFuture().get();
     } catch (ExecutionException e) {
       throw new AssertionError("pilot queue " + VacPilots.QUEUE + " did not give its counts: " + e.getCause(), e);

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.allocation.AllocationKeys;
+import org.vacuum.batch.ssh.SshKeys;
 import org.vacuum.it.TestNodes;
 import org.vacuum.node.VacuumNode;
 
@@ -53,7 +53,7 @@ class WorkQueueClusterTest {
     try (VacuumNode node = TestNodes.start(s)) {
       String api = "http://127.0.0.1:" + node.adminPort() + "/api/v1/";
       TestNodes.sendJson(api + "users", "POST", Map.of("name", "ada", "first", "Ada",
-          "sshpubstring", AllocationKeys.generate("ada").publicKeyLine()), 201);
+          "sshpubstring", SshKeys.generate("ada").publicKeyLine()), 201);
       TestNodes.sendJson(api + "resources", "POST", Map.of("name", "here", "accesstype", "local", "accessmethod", "local"), 201);
       TestNodes.sendJson(api + "allocations", "POST", Map.of("name", "ada.here", "resource", "here", "accountname", "root"), 201);
       TestNodes.sendJson(api + "projects", "POST", Map.of("name", "p1", "owner", "ada", "members", List.of("ada"),

@@ -19,15 +19,15 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vacuum.pilot.submit.KillOrder;
-import org.vacuum.pilot.submit.LocalSubmitter;
-import org.vacuum.pilot.submit.PilotBootstrap;
-import org.vacuum.pilot.submit.PilotId;
-import org.vacuum.pilot.submit.PilotInfo;
-import org.vacuum.pilot.submit.PilotSpec;
-import org.vacuum.pilot.submit.PilotState;
-import org.vacuum.pilot.workqueue.WorkQueueManager;
-import org.vacuum.pilot.workqueue.WorkQueueStatus;
+import org.vacuum.batch.submit.KillOrder;
+import org.vacuum.batch.submit.LocalSubmitter;
+import org.vacuum.batch.submit.PilotBootstrap;
+import org.vacuum.batch.submit.PilotId;
+import org.vacuum.batch.submit.PilotInfo;
+import org.vacuum.batch.submit.PilotSpec;
+import org.vacuum.batch.submit.PilotState;
+import org.vacuum.batch.headnode.WorkQueueManager;
+import org.vacuum.batch.headnode.WorkQueueStatus;
 
 /**
  * A real Work Queue virtual cluster on this host: a manager from cctools' Python binding and three
