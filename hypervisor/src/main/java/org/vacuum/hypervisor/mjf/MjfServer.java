@@ -38,6 +38,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -66,7 +67,8 @@ import org.vacuum.hypervisor.machine.MachineDirectory;
  *       joboutputs/<name>} atomically, the {@link JoboutputListener} is told, the answer is 201. A
  *       body over {@link Limits#maxJoboutputFile} or one that would take the machine's joboutputs
  *       files together over {@link Limits#maxJoboutputsPerMachine} is answered 413 naming the
- *       limit, before any of it is read; a body that stalls gets 408. A refused or failed PUT
+ *       limit, before any of it is read, and so is a new name beyond {@value #MAX_JOBOUTPUT_FILES}
+ *       files; a body that stalls gets 408. A refused or failed PUT
  *       writes nothing and leaves an earlier file of that name as it was. Anything else wrong is
  *       403. {@code Expect: 100-continue} is honoured, so a client that asks learns of a 413
  *       before it sends the body.
@@ -106,6 +108,13 @@ public final class MjfServer implements AutoCloseable {
   // After a refused body, so the client sees the answer rather than a reset: read this much at most.
   private static final int DRAIN_BYTES = 64 * 1024;
   private static final Duration DRAIN_TIME = Duration.ofSeconds(1);
+  private static final Duration REFUSAL_CLOSE_DELAY = Duration.ofMillis(500);
+  // Empty files cost no bytes but an inode each; Vac's machines write a handful of joboutputs.
+  static final int MAX_JOBOUTPUT_FILES = 1000;
+  // Refused connections are logged at most this often, so a client that keeps trying cannot flood the log.
+  private static final long REFUSAL_LOG_NANOS = Duration.ofSeconds(10).toNanos();
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH);
 
   private static final String DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}";
   private static final Pattern USER_DATA = Pattern.compile("/(openstack/)?" + DATE + "/user-data");
@@ -175,6 +184,8 @@ public final class MjfServer implements AutoCloseable {
   // Guarded by itself: open connections per source address, and their total.
   private final Map<InetAddress, Integer> openPerAddress = new HashMap<>();
   private int openTotal;
+  private final AtomicInteger refusalsClosing = new AtomicInteger();
+  private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_NANOS);
   // Guarded by itself: bytes of joboutputs PUTs being written now, per machine name.
   private final Map<String, Long> reserved = new HashMap<>();
   private volatile Instant lastMjfRequest;
@@ -374,13 +385,47 @@ public final class MjfServer implements AutoCloseable {
     }
   }
 
-  /** A fresh socket's send buffer takes a short answer whole, so this cannot block the acceptor. */
-  private static void refuseAtOnce(Socket socket, String why) {
-    log.warn("MJF server: refused a connection from {}: {}", socket.getInetAddress().getHostAddress(), why);
-    try (socket) {
+  /**
+   * Answers 503 without a thread of the connection's own. A fresh socket's send buffer takes a
+   * short answer whole, so the write cannot block the acceptor. The socket is closed a moment
+   * later, after skipping what the client sent meanwhile: closing with its request unread would
+   * reset the connection and could lose the answer. While many refusals wait for that, further
+   * ones are closed at once, so a flood of connections cannot pile up open sockets.
+   */
+  private void refuseAtOnce(Socket socket, String why) {
+    long now = System.nanoTime();
+    long last = lastRefusalLog.get();
+    if (now - last >= REFUSAL_LOG_NANOS && lastRefusalLog.compareAndSet(last, now)) {
+      log.warn("MJF server: refused a connection from {}: {} (further refusals in the next 10 s are not logged)",
+          socket.getInetAddress().getHostAddress(), why);
+    }
+    try {
       socket.getOutputStream().write(response(Reply.text(503, why + "\n"), MJF_SERVER));
+      socket.shutdownOutput();
     } catch (IOException e) {
-      // The client is gone already; nothing to tell it.
+      closeQuietly(socket);
+      return;
+    }
+    if (refusalsClosing.incrementAndGet() > limits.maxConnections()) {
+      refusalsClosing.decrementAndGet();
+      closeQuietly(socket);
+      return;
+    }
+    try {
+      watchdog.schedule(() -> {
+        try {
+          InputStream in = socket.getInputStream();
+          in.skip(Math.min(in.available(), DRAIN_BYTES));
+        } catch (IOException e) {
+          // Closing below is all that is left.
+        } finally {
+          refusalsClosing.decrementAndGet();
+          closeQuietly(socket);
+        }
+      }, REFUSAL_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      refusalsClosing.decrementAndGet();
+      closeQuietly(socket);
     }
   }
 
@@ -791,7 +836,13 @@ public final class MjfServer implements AutoCloseable {
     long others;
     synchronized (reserved) {
       // The file this PUT replaces does not count; PUTs of this machine still being written do.
-      others = bytesBesides(joboutputs, name) + reserved.getOrDefault(machine.name(), 0L);
+      Usage usage = usageBesides(joboutputs, name);
+      if (!usage.replaces() && usage.files() >= MAX_JOBOUTPUT_FILES) {
+        log.warn("{}: refused joboutputs/{}: the machine has {} files already", machine.name(), name, usage.files());
+        return exchange.refuseBody(request, Reply.text(413, "joboutputs/" + name + " would be one file more than the"
+            + " limit of " + MAX_JOBOUTPUT_FILES + " files per machine\n"));
+      }
+      others = usage.bytes() + reserved.getOrDefault(machine.name(), 0L);
       if (others + length > limits.maxJoboutputsPerMachine()) {
         log.warn("{}: refused joboutputs/{} of {} bytes: with the {} bytes already there it would pass the limit of {}"
             + " bytes per machine", machine.name(), name, length, others, limits.maxJoboutputsPerMachine());
@@ -827,26 +878,32 @@ public final class MjfServer implements AutoCloseable {
     return CREATED;
   }
 
-  /** The bytes of the regular files in a joboutputs directory, but for {@code name}. */
-  private static long bytesBesides(Path joboutputs, String name) throws IOException {
-    long total = 0;
-    try (Stream<Path> files = Files.list(joboutputs)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
+  /** A joboutputs directory but for one name: its files and their bytes, and whether the name is there. */
+  private record Usage(int files, long bytes, boolean replaces) {}
+
+  private static Usage usageBesides(Path joboutputs, String name) throws IOException {
+    int files = 0;
+    long bytes = 0;
+    boolean replaces = false;
+    try (Stream<Path> entries = Files.list(joboutputs)) {
+      for (Path file : (Iterable<Path>) entries::iterator) {
         if (file.getFileName().toString().equals(name)) {
+          replaces = true;
           continue;
         }
+        files++;
         try {
           if (Files.isRegularFile(file)) {
-            total += Files.size(file);
+            bytes += Files.size(file);
           }
         } catch (NoSuchFileException e) {
           // Removed meanwhile: it takes no room.
         }
       }
     } catch (NoSuchFileException e) {
-      return 0;
+      return new Usage(0, 0, false);
     }
-    return total;
+    return new Usage(files, bytes, replaces);
   }
 
   private static boolean timedOut(Throwable e) {
@@ -873,8 +930,7 @@ public final class MjfServer implements AutoCloseable {
   private static byte[] response(Reply reply, String server) {
     StringBuilder head = new StringBuilder()
         .append("HTTP/1.1 ").append(reply.code()).append(' ').append(reason(reply.code())).append("\r\n")
-        .append("Date: ").append(DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)))
-        .append("\r\n")
+        .append("Date: ").append(HTTP_DATE.format(ZonedDateTime.now(ZoneOffset.UTC))).append("\r\n")
         .append("Server: ").append(server).append("\r\n");
     if (reply.contentType() != null) {
       head.append("Content-Type: ").append(reply.contentType()).append("\r\n");

@@ -2,8 +2,10 @@ package org.vacuum.hypervisor.mjf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vacuum.config.VacuumConfig;
 import org.vacuum.hypervisor.machine.MachineDirectory;
 import org.vacuum.hypervisor.machine.MachineFeatures;
 
@@ -192,6 +195,40 @@ class MjfServerLimitsTest {
     assertEquals(413, put("127.0.0.5", "d", bytes(1)).status());
     assertEquals(2500, directoryBytes(joboutputs));
     assertEquals(201, put("127.0.0.6", "a", bytes(1000)).status(), "machine 6 has its own allowance");
+  }
+
+  @Test
+  void aNewFileBeyondTheFileCountIs413ButReplacingOneIsNot() throws IOException {
+    start(limits(LONG, 1000, 1 << 20));
+    Path joboutputs = machines.get(5).directory().joboutputs();
+    // Empty files written directly: they cost the machine no bytes, only their number counts.
+    for (int i = 0; i < MjfServer.MAX_JOBOUTPUT_FILES; i++) {
+      Files.createFile(joboutputs.resolve("f" + i));
+    }
+
+    Response r = put("127.0.0.5", "one-more", new byte[0]);
+
+    assertEquals(413, r.status());
+    assertTrue(r.body().contains("limit of " + MjfServer.MAX_JOBOUTPUT_FILES + " files per machine"), r.body());
+    assertFalse(Files.exists(joboutputs.resolve("one-more")));
+    assertEquals(201, put("127.0.0.5", "f7", bytes(3)).status());
+  }
+
+  @Test
+  void theLimitsComeFromTheVacuumMjfSettings() {
+    Map<String, Object> named = Map.of("vacuum.factory-name", "f1.example.com");
+    assertEquals(MjfServer.Limits.DEFAULTS,
+        MjfServer.Limits.of(VacuumConfig.load(Optional.empty(), named).settings().mjf()), "reference.conf's defaults");
+
+    Map<String, Object> set = Map.of("vacuum.factory-name", "f1.example.com", "vacuum.mjf.read-timeout", "2s",
+        "vacuum.mjf.max-connections", 40, "vacuum.mjf.max-connections-per-machine", 4,
+        "vacuum.mjf.max-joboutput-file", "1KiB", "vacuum.mjf.max-joboutputs-per-machine", "1MiB");
+    assertEquals(new MjfServer.Limits(Duration.ofSeconds(2), 40, 4, 1024, 1 << 20),
+        MjfServer.Limits.of(VacuumConfig.load(Optional.empty(), set).settings().mjf()));
+
+    Map<String, Object> zero = Map.of("vacuum.factory-name", "f1.example.com", "vacuum.mjf.max-joboutput-file", "0");
+    ConfigException e = assertThrows(ConfigException.class, () -> VacuumConfig.load(Optional.empty(), zero));
+    assertTrue(e.getMessage().contains("vacuum.mjf.max-joboutput-file"), e.getMessage());
   }
 
   @Test
