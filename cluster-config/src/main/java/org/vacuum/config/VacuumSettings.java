@@ -55,8 +55,19 @@ public record VacuumSettings(
   /** Timings of running machines. */
   public record SlotTimings(Duration checkInterval, Duration heartbeatPersistInterval, Duration shutdownGrace) {}
 
-  /** The Machine/Job Features, metadata and joboutputs server for machines. */
-  public record Mjf(List<String> binds, String addressPrefix, String guestUrl) {}
+  /**
+   * The Machine/Job Features, metadata and joboutputs server for machines, and what one client or
+   * machine may take of it (threads, time, disk).
+   */
+  public record Mjf(
+      List<String> binds,
+      String addressPrefix,
+      String guestUrl,
+      Duration readTimeout,
+      int maxConnections,
+      int maxConnectionsPerMachine,
+      long maxJoboutputFile,
+      long maxJoboutputsPerMachine) {}
 
   /** The two journals of DESIGN §6; one code path uses either. */
   public enum Journal {
@@ -163,7 +174,10 @@ public record VacuumSettings(
             v.getBoolean("hypervisor.kvm")),
         new SlotTimings(positive(v, "slot.check-interval"), positive(v, "slot.heartbeat-persist-interval"),
             positive(v, "slot.shutdown-grace")),
-        new Mjf(List.copyOf(binds), v.getString("mjf.address-prefix"), stripSlash(v.getString("mjf.guest-url").trim())),
+        new Mjf(List.copyOf(binds), v.getString("mjf.address-prefix"), stripSlash(v.getString("mjf.guest-url").trim()),
+            positive(v, "mjf.read-timeout"), atLeastOne(v, "mjf.max-connections"),
+            atLeastOne(v, "mjf.max-connections-per-machine"), positiveBytes(v, "mjf.max-joboutput-file"),
+            positiveBytes(v, "mjf.max-joboutputs-per-machine")),
         accountingDir(v));
   }
 
@@ -214,6 +228,22 @@ public record VacuumSettings(
       throw new ConfigException.BadValue(originOf(v, path), "vacuum." + path, d + " must be positive");
     }
     return d;
+  }
+
+  private static int atLeastOne(Config v, String path) {
+    int n = v.getInt(path);
+    if (n < 1) {
+      throw new ConfigException.BadValue(originOf(v, path), "vacuum." + path, n + " must be at least 1");
+    }
+    return n;
+  }
+
+  private static long positiveBytes(Config v, String path) {
+    long bytes = v.getBytes(path);
+    if (bytes < 1) {
+      throw new ConfigException.BadValue(originOf(v, path), "vacuum." + path, bytes + " bytes must be at least 1");
+    }
+    return bytes;
   }
 
   private static com.typesafe.config.ConfigOrigin originOf(Config v, String path) {
