@@ -125,7 +125,8 @@ final class FactoryServices implements AutoCloseable {
     try {
       mjf = MjfServer.start(binds(settings), settings.mjf().addressPrefix(), settings.mjf().guestUrl(),
           host, (machine, fileName) -> sharding.entityRefFor(SlotProtocol.ENTITY_KEY, machine.name())
-              .tell(new JoboutputWritten(machine.uuid().toString(), fileName)));
+              .tell(new JoboutputWritten(machine.uuid().toString(), fileName)),
+          MjfServer.Limits.of(settings.mjf()));
     } catch (IOException e) {
       throw new StartupException("the MJF/metadata server cannot listen on " + settings.mjf().binds() + ": "
           + VacuumNode.rootMessage(e) + " (set vacuum.mjf.binds)", e);
