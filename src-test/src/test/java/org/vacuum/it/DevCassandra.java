@@ -1,10 +1,14 @@
 package org.vacuum.it;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,12 +64,29 @@ final class DevCassandra implements AutoCloseable {
         current.setLength(0);
       }
     }
+    // Right after Cassandra says it is ready, DDL on a loaded 2-core machine can take far longer than
+    // the driver's 2-s default: give it a minute, and retry a statement that timed out (every one is
+    // IF NOT EXISTS, so a retry of one that did land is harmless).
+    DriverConfigLoader patient = DriverConfigLoader.programmaticBuilder()
+        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60))
+        .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(30))
+        .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(60))
+        .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(60))
+        .build();
     try (CqlSession session = CqlSession.builder()
         .addContactPoint(new InetSocketAddress("127.0.0.1", port))
         .withLocalDatacenter("datacenter1")
+        .withConfigLoader(patient)
         .build()) {
       for (String statement : statements) {
-        session.execute(statement);
+        for (int attempt = 1; ; attempt++) {
+          try {
+            session.execute(statement);
+            break;
+          } catch (DriverTimeoutException e) {
+            if (attempt == 3) throw e;
+          }
+        }
       }
     }
   }
