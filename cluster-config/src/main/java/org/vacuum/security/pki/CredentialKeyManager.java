@@ -1,10 +1,7 @@
 package org.vacuum.security.pki;
 
-import java.io.IOException;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -14,6 +11,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
+import org.vacuum.security.FileStamp;
 
 /**
  * Presents the credential in a directory ({@link Credential}: {@code key.pem}, {@code cert.pem},
@@ -30,7 +28,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
  */
 public final class CredentialKeyManager extends X509ExtendedKeyManager {
 
-    private record Loaded(String alias, List<Object> stamp, PrivateKey key, X509Certificate[] chain) {}
+    private record Loaded(String alias, List<FileStamp> stamp, PrivateKey key, X509Certificate[] chain) {}
 
     private static final int KEEP = 4;
 
@@ -51,7 +49,7 @@ public final class CredentialKeyManager extends X509ExtendedKeyManager {
     }
 
     private Loaded fresh() {
-        List<Object> stamp;
+        List<FileStamp> stamp;
         try {
             stamp = stamp();
         } catch (PkiException e) {
@@ -76,7 +74,7 @@ public final class CredentialKeyManager extends X509ExtendedKeyManager {
         }
     }
 
-    private Loaded load(List<Object> stamp) {
+    private Loaded load(List<FileStamp> stamp) {
         Credential c = Credential.read(dir);
         List<X509Certificate> chain = new ArrayList<>(PemFiles.readCertificates(dir.resolve(Credential.CERT)));
         if (!chain.contains(c.ca())) {
@@ -86,16 +84,13 @@ public final class CredentialKeyManager extends X509ExtendedKeyManager {
         return new Loaded("vacuum-" + generation, stamp, c.key(), chain.toArray(X509Certificate[]::new));
     }
 
-    private List<Object> stamp() {
-        List<Object> s = new ArrayList<>();
+    private List<FileStamp> stamp() {
+        List<FileStamp> s = new ArrayList<>();
         for (String name : List.of(Credential.KEY, Credential.CERT, Credential.CA)) {
             Path f = dir.resolve(name);
             try {
-                BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
-                s.add(a.fileKey());
-                s.add(a.size());
-                s.add(a.lastModifiedTime().toMillis());
-            } catch (IOException e) {
+                s.add(FileStamp.of(f));
+            } catch (java.io.UncheckedIOException e) {
                 throw new PkiException(f + ": cannot read: " + e.getMessage(), e);
             }
         }

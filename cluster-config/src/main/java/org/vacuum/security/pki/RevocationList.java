@@ -1,18 +1,14 @@
 package org.vacuum.security.pki;
 
-import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.cert.X509CRL;
 import java.security.cert.X509CRLEntry;
 import java.security.cert.X509Certificate;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
+import org.vacuum.security.FileStamp;
 
 /**
  * The revoked serials of the space, read from the CA's {@code crl.pem} and read again whenever the
@@ -26,7 +22,7 @@ import java.util.Set;
  */
 public final class RevocationList {
 
-    private record Snapshot(Object fileKey, long size, long modified, Set<BigInteger> serials) {}
+    private record Snapshot(FileStamp stamp, Set<BigInteger> serials) {}
 
     private final Path file;
     private final X509Certificate ca;
@@ -46,18 +42,17 @@ public final class RevocationList {
     }
 
     public Set<BigInteger> revoked() {
-        BasicFileAttributes attrs;
+        FileStamp stamp;
         try {
-            attrs = Files.readAttributes(file, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            return Set.of();
-        } catch (IOException e) {
+            stamp = FileStamp.of(file);
+        } catch (java.io.UncheckedIOException e) {
             throw new PkiException(file + ": cannot read the CRL: " + e.getMessage(), e);
         }
+        if (stamp.equals(FileStamp.MISSING)) {
+            return Set.of();
+        }
         Snapshot s = current;
-        long modified = attrs.lastModifiedTime().toMillis();
-        if (s != null && Objects.equals(s.fileKey(), attrs.fileKey()) && s.size() == attrs.size()
-                && s.modified() == modified) {
+        if (s != null && s.stamp().equals(stamp)) {
             return s.serials();
         }
         synchronized (this) {
@@ -76,7 +71,7 @@ public final class RevocationList {
             if (entries != null) {
                 entries.forEach(en -> serials.add(en.getSerialNumber()));
             }
-            current = new Snapshot(attrs.fileKey(), attrs.size(), modified, Set.copyOf(serials));
+            current = new Snapshot(stamp, Set.copyOf(serials));
             return current.serials();
         }
     }
