@@ -1,5 +1,8 @@
 package org.vacuum.node;
 
+import org.vacuum.node.security.NodePki;
+import org.vacuum.security.pki.Lifetimes;
+import org.vacuum.security.pki.PkiException;
 import org.vacuum.protocol.factory.FactoryProtocol;
 import com.typesafe.config.Config;
 import java.io.IOException;
@@ -90,6 +93,7 @@ public final class VacuumNode implements AutoCloseable {
     if (!Files.isWritable(settings.stateDir())) {
       throw new StartupException("state directory " + settings.stateDir() + " is not writable by this user");
     }
+    openPki(settings);
 
     ActorSystem<Void> system;
     try {
@@ -111,6 +115,22 @@ public final class VacuumNode implements AutoCloseable {
       awaitTermination(system);
       throw e;
     }
+  }
+
+  /** This node's certificate of the space (the first node of a new space creates the CA): NodePki. */
+  private static NodePki openPki(VacuumSettings settings) throws StartupException {
+    String self = settings.host() + ":" + settings.clusterPort();
+    boolean joining = settings.seedNodes().stream().anyMatch(seed -> !seed.equals(self));
+    NodePki pki;
+    try {
+      pki = NodePki.open(settings.stateDir(), settings.space(), settings.factoryName(), joining, Lifetimes.DEFAULT);
+    } catch (PkiException | java.io.UncheckedIOException e) {
+      throw new StartupException(e.getMessage());
+    }
+    for (String warning : NodePki.looseModes(settings.stateDir())) {
+      log.warn("{}", warning);
+    }
+    return pki;
   }
 
   private static Started startServices(ActorSystem<Void> system, VacuumSettings settings)
