@@ -104,9 +104,13 @@ public final class SpaceCa {
         SpaceIdentity.checkSpace(space);
         FileModes.privateDir(dir);
         return FileLocks.withLock(dir.resolve(INDEX), () -> {
-            if (exists(dir)) {
+            if (Files.exists(dir.resolve(CA_CERT))) {
                 throw new PkiException(dir + " already holds a CA (" + CA_CERT + "); remove the directory first "
                         + "to start a new space, which invalidates every certificate it issued");
+            }
+            if (Files.exists(dir.resolve(CA_KEY))) {
+                throw new PkiException(dir + " holds " + CA_KEY + " but no " + CA_CERT + ": an interrupted 'vacuum ca "
+                        + "init'; remove " + dir.resolve(CA_KEY) + " and run it again");
             }
             KeyPair keys = KeyPairs.generate();
             Instant now = clock.instant();

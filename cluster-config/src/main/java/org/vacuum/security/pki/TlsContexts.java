@@ -21,9 +21,9 @@ import javax.net.ssl.TrustManager;
  * <ul>
  * <li>{@link #forCredential}: presents the credential in a directory (renewals picked up,
  *     {@link CredentialKeyManager}) and trusts only the space CA, refusing revoked serials and
- *     peers of other kinds ({@link SpaceTrustManager}). One context serves both roles: a server
- *     engine or socket from {@link #serverEngine}/{@link #serverSocket} asks for (or requires) the
- *     client's certificate; a client uses it as is.
+ *     peers of other kinds ({@link SpaceTrustManager}). A client uses it as is; a server should
+ *     take its engines from {@link ServerTls} (same managers, see there why), or from
+ *     {@link #serverEngine}/{@link #serverSocket}, which ask for (or require) the client's certificate.
  * <li>{@link #trustingOnly}: a client with no certificate of its own (a script with a bearer token).
  * <li>{@link #pinnedTo}: a joining node, which knows only the CA's fingerprint.
  * </ul>
