@@ -37,6 +37,19 @@ final class Pki {
         return new Credential(keys.getPrivate(), cert, cert);
     }
 
+    /** A node certificate signed by {@code ca}'s own key but naming {@code space}, as a misused CA could make. */
+    static X509Certificate nodeOfSpaceSignedBy(SpaceCa ca, String fqdn, String space) throws Exception {
+        KeyPair keys = KeyPairs.generate();
+        Instant now = Instant.now();
+        return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
+                X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded()),
+                BigInteger.valueOf(now.toEpochMilli()), Date.from(now.minus(1, ChronoUnit.HOURS)),
+                Date.from(now.plus(1, ChronoUnit.DAYS)), new X500Name("O=" + space + ",OU=node,CN=" + fqdn),
+                keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA")
+                        .build(PemFiles.readPrivateKey(ca.directory().resolve(SpaceCa.CA_KEY)))));
+    }
+
     static Path write(Credential c, Path dir) {
         c.write(dir);
         return dir;

@@ -147,6 +147,20 @@ class SpaceCaTest {
     }
 
     @Test
+    void acceptsRsaRequestsOfAtLeast2048BitsAndRefusesWeakerOnes() throws Exception {
+        SpaceCa ca = SpaceCa.init(tmp.resolve("pki"), "demo", Lifetimes.DEFAULT);
+        java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        X509Certificate cert = ca.sign(KeyPairs.csr(rsa.generateKeyPair(), "x"), CertificateKind.USER, "carol", List.of());
+        validate(cert, ca.certificate());
+
+        rsa.initialize(1024);
+        PkiException weak = assertThrows(PkiException.class,
+                () -> ca.sign(KeyPairs.csr(rsa.generateKeyPair(), "x"), CertificateKind.USER, "dave", List.of()));
+        assertTrue(weak.getMessage().contains("RSA key of 1024 bits (at least 2048 needed)"), weak.getMessage());
+    }
+
+    @Test
     void revokeRecordsItInTheIndexAndTheCrlAndKeepsOthersValid() throws Exception {
         SpaceCa ca = SpaceCa.init(tmp.resolve("pki"), "demo", Lifetimes.DEFAULT);
         BigInteger a = ca.issue(CertificateKind.USER, "alice").certificate().getSerialNumber();

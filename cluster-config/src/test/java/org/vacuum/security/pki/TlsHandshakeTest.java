@@ -208,6 +208,12 @@ class TlsHandshakeTest {
                 () -> tm.checkClientTrusted(new X509Certificate[] {user}, "EC"));
         assertTrue(kind.getMessage().contains("not of an accepted kind (node)"), kind.getMessage());
 
+        X509Certificate otherSpace = Pki.nodeOfSpaceSignedBy(ca, "factory1.vacuum.localdomain", "vacuum.localdomain");
+        CertificateException space = assertThrows(CertificateException.class,
+                () -> tm.checkClientTrusted(new X509Certificate[] {otherSpace}, "EC"));
+        assertTrue(space.getMessage().contains("names space 'vacuum.localdomain', this is space 'demo'"),
+                space.getMessage());
+
         X509Certificate self = Pki.selfSignedNode("evil.attacker.example", "demo").certificate();
         assertThrows(CertificateException.class, () -> tm.checkClientTrusted(new X509Certificate[] {self}, "EC"));
 
