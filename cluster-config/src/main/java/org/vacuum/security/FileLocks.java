@@ -15,7 +15,8 @@ import java.util.function.Supplier;
  * Mutual exclusion for a read-modify-write of a state file, between the threads of this JVM and
  * between processes (a node and {@code vacuum ca ...} run as root on the same host). The lock is
  * a sibling file {@code .NAME.lock} (0600) locked with {@link FileChannel#lock()}; an in-JVM lock
- * per path comes first because file locks are held per process, not per thread.
+ * per path comes first because file locks are held per process, not per thread. A missing
+ * directory is created 0700. Not reentrant: {@code body} must not lock the same file again.
  */
 public final class FileLocks {
 
@@ -27,6 +28,9 @@ public final class FileLocks {
     public static <T> T withLock(Path file, Supplier<T> body) {
         Path abs = file.toAbsolutePath().normalize();
         Path lockFile = abs.resolveSibling("." + abs.getFileName() + ".lock");
+        if (!java.nio.file.Files.isDirectory(abs.getParent())) {
+            FileModes.privateDir(abs.getParent()); // a state file's directory is private (STATE_DIR/pki)
+        }
         ReentrantLock local = LOCAL.computeIfAbsent(abs, p -> new ReentrantLock());
         local.lock();
         try (FileChannel ch = open(lockFile); FileLock ignored = ch.lock()) {

@@ -21,6 +21,11 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.vacuum.security.pki.Credential;
+import org.vacuum.security.pki.SpaceCa;
+import org.vacuum.security.secret.SecretBox;
+import org.vacuum.security.token.ApiTokens;
+import org.vacuum.security.token.JoinTokens;
 
 /**
  * File modes for everything the security code writes, and the start-up check of a state directory.
@@ -40,8 +45,8 @@ public final class FileModes {
     public static final Set<PosixFilePermission> FILE_0644 = PosixFilePermissions.fromString("rw-r--r--");
 
     /** File names that hold private material wherever they appear (keys, token hashes, data keys). */
-    public static final Set<String> PRIVATE_NAMES =
-            Set.of("key.pem", "ca.key", "data-keys", "join-tokens", "api-tokens");
+    public static final Set<String> PRIVATE_NAMES = Set.of(Credential.KEY, SpaceCa.CA_KEY,
+            SecretBox.FILE, JoinTokens.FILE, ApiTokens.FILE);
 
     private static final Set<PosixFilePermission> GROUP_OTHER = EnumSet.of(
             PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,

@@ -15,14 +15,23 @@ import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.vacuum.security.FileModes;
@@ -68,7 +77,12 @@ public final class PemFiles {
         StringWriter out = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(out)) {
             for (Object o : objects) {
-                w.writeObject(o);
+                if (o instanceof PrivateKey key) {
+                    // PKCS#8 ("PRIVATE KEY"), which every TLS stack and openssl read, for EC and RSA alike.
+                    w.writeObject(new JcaPKCS8Generator(key, null));
+                } else {
+                    w.writeObject(o);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a StringWriter does not fail
@@ -111,18 +125,36 @@ public final class PemFiles {
 
     public static PrivateKey privateKeyFromPem(String pem, String where) {
         Object o = single(pem, where);
+        PrivateKeyInfo info = o instanceof PrivateKeyInfo i ? i : o instanceof PEMKeyPair pair ? pair.getPrivateKeyInfo() : null;
+        if (info == null) {
+            throw new PkiException(where + ": expected an unencrypted private key, found " + describe(o));
+        }
         try {
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            if (o instanceof PrivateKeyInfo info) {
-                return converter.getPrivateKey(info);
-            }
-            if (o instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
-            }
-        } catch (IOException e) {
+            return KeyFactory.getInstance(jcaName(info.getPrivateKeyAlgorithm().getAlgorithm(), where))
+                    .generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
+        } catch (IOException | GeneralSecurityException e) {
             throw new PkiException(where + ": unreadable private key: " + e.getMessage(), e);
         }
-        throw new PkiException(where + ": expected an unencrypted private key, found " + describe(o));
+    }
+
+    /** The JDK public key for {@code spki} (from a CSR), EC or RSA. */
+    public static PublicKey publicKey(SubjectPublicKeyInfo spki, String where) {
+        try {
+            return KeyFactory.getInstance(jcaName(spki.getAlgorithm().getAlgorithm(), where))
+                    .generatePublic(new X509EncodedKeySpec(spki.getEncoded()));
+        } catch (IOException | GeneralSecurityException e) {
+            throw new PkiException(where + ": unreadable public key: " + e.getMessage(), e);
+        }
+    }
+
+    private static String jcaName(ASN1ObjectIdentifier algorithm, String where) {
+        if (algorithm.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
+            return "EC";
+        }
+        if (algorithm.equals(PKCSObjectIdentifiers.rsaEncryption)) {
+            return "RSA";
+        }
+        throw new PkiException(where + ": key algorithm " + algorithm + " is neither EC nor RSA");
     }
 
     public static List<X509Certificate> certificatesFromPem(String pem, String where) {

@@ -36,7 +36,6 @@ import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
@@ -105,9 +104,13 @@ public final class SpaceCa {
         SpaceIdentity.checkSpace(space);
         FileModes.privateDir(dir);
         return FileLocks.withLock(dir.resolve(INDEX), () -> {
-            if (exists(dir)) {
+            if (Files.exists(dir.resolve(CA_CERT))) {
                 throw new PkiException(dir + " already holds a CA (" + CA_CERT + "); remove the directory first "
                         + "to start a new space, which invalidates every certificate it issued");
+            }
+            if (Files.exists(dir.resolve(CA_KEY))) {
+                throw new PkiException(dir + " holds " + CA_KEY + " but no " + CA_CERT + ": an interrupted 'vacuum ca "
+                        + "init'; remove " + dir.resolve(CA_KEY) + " and run it again");
             }
             KeyPair keys = KeyPairs.generate();
             Instant now = clock.instant();
@@ -149,8 +152,8 @@ public final class SpaceCa {
         if (!KeyPairs.matches(key, cert.getPublicKey())) {
             throw new PkiException(dir.resolve(CA_KEY) + " is not the key of the CA certificate " + dir.resolve(CA_CERT));
         }
-        String space = SpaceIdentity.of(cert).map(SpaceIdentity::space).orElseGet(() ->
-                X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()).toString());
+        String space = SpaceIdentity.spaceOf(cert).orElseThrow(() -> new PkiException(dir.resolve(CA_CERT)
+                + ": the CA certificate names no space (O=) in " + cert.getSubjectX500Principal().getName()));
         return new SpaceCa(dir, key, cert, space, lifetimes, clock);
     }
 
@@ -220,8 +223,8 @@ public final class SpaceCa {
                                 List<InetAddress> ipAddresses) {
         PublicKey key;
         try {
-            key = new JcaPEMKeyConverter().getPublicKey(csr.getSubjectPublicKeyInfo());
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()))) {
+            key = PemFiles.publicKey(csr.getSubjectPublicKeyInfo(), "certificate request for " + name);
+            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key))) {
                 throw new PkiException("certificate request for " + name + " refused: its signature does not verify");
             }
         } catch (PkiException e) {

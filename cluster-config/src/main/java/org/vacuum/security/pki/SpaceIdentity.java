@@ -43,6 +43,11 @@ public record SpaceIdentity(CertificateKind kind, String name, String space) {
         return CertificateKind.ofMarker(ou.get()).map(k -> new SpaceIdentity(k, cn.get(), o.get()));
     }
 
+    /** The space (the O) named in {@code cert}'s subject, a CA's included; empty if there is none. */
+    public static Optional<String> spaceOf(X509Certificate cert) {
+        return value(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()), BCStyle.O);
+    }
+
     static X500Name subject(CertificateKind kind, String name, String space) {
         checkName(kind, name);
         return name(name, kind.marker(), space);

@@ -20,7 +20,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * Trusts a TLS peer only if its chain leads to the space's CA (the only trust anchor; the JDK's
  * PKIX validation checks signatures, validity dates, key usage and, when the connection asks for
  * it, the host name), none of its certificates is on the space's CRL ({@link RevocationList},
- * re-read when the file changes) and its certificate is of an accepted kind (a user certificate
+ * re-read when the file changes) and its certificate names this space and is of an accepted kind (a user certificate
  * cannot join the cluster as a node). Every refusal is a {@link CertificateException} whose
  * message names the peer and the reason; the handshake fails with it.
  */
@@ -30,6 +30,7 @@ public final class SpaceTrustManager extends X509ExtendedTrustManager {
     private final X509Certificate ca;
     private final RevocationList crl;
     private final Set<CertificateKind> accepted;
+    private final Optional<String> space;
 
     /**
      * @param crl      the space's CRL, or null where no CRL is kept (a client that trusts servers only)
@@ -40,6 +41,7 @@ public final class SpaceTrustManager extends X509ExtendedTrustManager {
         this.crl = crl;
         this.accepted = accepted.isEmpty() ? EnumSet.allOf(CertificateKind.class) : EnumSet.copyOf(accepted);
         this.pkix = pkixTrusting(ca);
+        this.space = SpaceIdentity.spaceOf(ca);
     }
 
     static X509ExtendedTrustManager pkixTrusting(X509Certificate anchor) {
@@ -133,6 +135,11 @@ public final class SpaceTrustManager extends X509ExtendedTrustManager {
             }
         }
         Optional<SpaceIdentity> id = SpaceIdentity.of(chain[0]);
+        if (id.isPresent() && !space.equals(Optional.of(id.get().space()))) {
+            // Only this CA's certificates get here, so this holds unless the CA was misused; say so by name.
+            throw new CertificateException("certificate " + describe(chain[0]) + " names space '" + id.get().space()
+                    + "', this is space '" + space.orElse("?") + "'");
+        }
         if (id.isEmpty() || !accepted.contains(id.get().kind())) {
             throw new CertificateException("certificate " + describe(chain[0]) + " is not of an accepted kind ("
                     + accepted.stream().map(CertificateKind::marker).collect(Collectors.joining(", ")) + ")");

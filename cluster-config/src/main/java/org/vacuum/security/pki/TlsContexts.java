@@ -21,14 +21,15 @@ import javax.net.ssl.TrustManager;
  * <ul>
  * <li>{@link #forCredential}: presents the credential in a directory (renewals picked up,
  *     {@link CredentialKeyManager}) and trusts only the space CA, refusing revoked serials and
- *     peers of other kinds ({@link SpaceTrustManager}). One context serves both roles: a server
- *     engine or socket from {@link #serverEngine}/{@link #serverSocket} asks for (or requires) the
- *     client's certificate; a client uses it as is.
+ *     peers of other kinds ({@link SpaceTrustManager}). A client uses it as is; a server should
+ *     take its engines from {@link ServerTls} (same managers, see there why), or from
+ *     {@link #serverEngine}/{@link #serverSocket}, which ask for (or require) the client's certificate.
  * <li>{@link #trustingOnly}: a client with no certificate of its own (a script with a bearer token).
  * <li>{@link #pinnedTo}: a joining node, which knows only the CA's fingerprint.
  * </ul>
- * Only TLS 1.3 and 1.2 are enabled. TLS sessions are cached for at most {@link #SESSION_SECONDS}
- * seconds, because a resumed session skips the trust manager and so would outlive a revocation.
+ * Only TLS 1.3 and 1.2 are enabled. A resumed TLS session skips the trust manager, so a server
+ * that must notice revocations takes its engines from {@link ServerTls}, which drops every
+ * session when the CRL changes; sessions also expire after {@link #SESSION_SECONDS} seconds.
  */
 public final class TlsContexts {
 
@@ -69,6 +70,7 @@ public final class TlsContexts {
     public static SSLServerSocket serverSocket(SSLContext context, InetSocketAddress bind, boolean requireClientCertificate) {
         try {
             SSLServerSocket s = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
+            s.setReuseAddress(true);
             s.setSSLParameters(serverParameters(context, requireClientCertificate));
             s.bind(bind);
             return s;
@@ -102,7 +104,7 @@ public final class TlsContexts {
         return crlFile == null ? null : new RevocationList(crlFile, ca);
     }
 
-    private static SSLContext context(KeyManager[] km, TrustManager tm) {
+    static SSLContext context(KeyManager[] km, TrustManager tm) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(km, new TrustManager[] {tm}, null);

@@ -38,6 +38,8 @@ import org.vacuum.security.FileStamp;
  */
 public final class SecretBox {
 
+    /** The data-key file's name in {@code STATE_DIR/pki/}. */
+    public static final String FILE = "data-keys";
     public static final String PREFIX = "enc:v1:";
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;

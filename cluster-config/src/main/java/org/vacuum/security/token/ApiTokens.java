@@ -30,6 +30,8 @@ public final class ApiTokens {
         }
     }
 
+    /** The store's file name in {@code STATE_DIR/pki/}. */
+    public static final String FILE = "api-tokens";
     public static final String PREFIX = "vat1";
     private static final Pattern FORM = Pattern.compile("vat1\\.([0-9a-f]{16})\\.([A-Za-z0-9_-]{43})");
 

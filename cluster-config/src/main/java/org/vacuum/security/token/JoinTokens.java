@@ -33,6 +33,8 @@ public final class JoinTokens {
         }
     }
 
+    /** The store's file name in {@code STATE_DIR/pki/}. */
+    public static final String FILE = "join-tokens";
     public static final String PREFIX = "vj1";
     private static final Pattern FORM = Pattern.compile(
             "vj1\\.([0-9a-f]{16})\\.([A-Za-z0-9_-]{43})\\.([0-9a-fA-F]{64})");
