@@ -27,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.vacuum.infoservice.InfoEntities;
 import org.vacuum.infoservice.InfoKind;
+import org.vacuum.infoservice.InfoSecrets;
 import org.vacuum.node.VacuumNode;
 
 /**
@@ -208,8 +209,10 @@ class InfoApiTest {
     assertEquals("configured", shown.get("state").asText());
     assertEquals(2, shown.get("version").asInt());
     assertFalse(send("GET", "/api/v1/allocations", null, null).body().contains("c2VjcmV0"));
-    assertEquals("c2VjcmV0", InfoKind.ALLOCATION.text(entities.get(InfoKind.ALLOCATION, "bob.cori")
-        .toCompletableFuture().get(30, TimeUnit.SECONDS), "privtoken"));
+    String kept = InfoKind.ALLOCATION.text(entities.get(InfoKind.ALLOCATION, "bob.cori")
+        .toCompletableFuture().get(30, TimeUnit.SECONDS), "privtoken");
+    assertTrue(kept.startsWith("enc:v1:"), "kept encrypted: " + kept);
+    assertEquals("c2VjcmV0", InfoSecrets.get(node.system()).reveal(kept), "the system side reveals it");
   }
 
   private static String withName(String name, String body) throws Exception {

@@ -1,9 +1,8 @@
 package org.vacuum.admin;
 
-import org.vacuum.journal.JournalTags;
-import org.vacuum.journal.Journals;
-
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.Optional;
 import org.apache.pekko.NotUsed;
@@ -15,6 +14,11 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.vacuum.accounting.audit.AuditFilter;
 import org.vacuum.accounting.audit.AuditLine;
 import org.vacuum.config.VacuumSettings;
+import org.vacuum.infoservice.InfoAttribute;
+import org.vacuum.infoservice.InfoKind;
+import org.vacuum.journal.JournalTags;
+import org.vacuum.journal.Journals;
+import org.vacuum.protocol.info.InfoProtocol;
 
 /**
  * The audit trail (DESIGN §1, §6): every event every entity persisted, in journal order, read with
@@ -40,6 +44,34 @@ public final class AuditTrail {
   private static AuditLine line(ObjectMapper mapper, EventEnvelope e) {
     Object event = e.event();
     return new AuditLine(Journals.offsetText(e.offset()), Instant.ofEpochMilli(e.timestamp()),
-        AuditLine.entityOf(e.persistenceId()), event.getClass().getSimpleName(), mapper.valueToTree(event));
+        AuditLine.entityOf(e.persistenceId()), event.getClass().getSimpleName(), masked(event, mapper.valueToTree(event)));
+  }
+
+  /**
+   * The fields of {@code event} with every secret attribute of its kind masked, encrypted (as
+   * persisted today) or not (as journals written before encryption hold them): the audit trail
+   * never shows a secret.
+   */
+  static JsonNode masked(Object event, JsonNode fields) {
+    String kind;
+    String field;
+    if (event instanceof InfoProtocol.Created created) {
+      kind = created.kind();
+      field = "attributes";
+    } else if (event instanceof InfoProtocol.Updated updated) {
+      kind = updated.kind();
+      field = "changed";
+    } else {
+      return fields;
+    }
+    JsonNode values = fields.get(field);
+    InfoKind info = InfoKind.byKey(kind).orElse(null);
+    if (info == null || !(values instanceof ObjectNode object)) {
+      return fields;
+    }
+    info.attributes().values().stream().filter(InfoAttribute::secret).map(InfoAttribute::name)
+        .filter(name -> object.has(name) && !"null".equals(object.get(name).asText()))
+        .forEach(name -> object.put(name, "\"" + InfoKind.MASK + "\""));
+    return fields;
   }
 }

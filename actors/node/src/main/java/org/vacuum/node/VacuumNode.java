@@ -1,9 +1,5 @@
 package org.vacuum.node;
 
-import org.vacuum.node.security.NodePki;
-import org.vacuum.security.pki.Lifetimes;
-import org.vacuum.security.pki.PkiException;
-import org.vacuum.protocol.factory.FactoryProtocol;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.net.BindException;
@@ -34,20 +30,24 @@ import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vacuum.admin.AdminHttp;
-import org.vacuum.config.VacuumConfig;
-import org.vacuum.config.VacuumConfig.NodeConfig;
-import org.vacuum.config.VacuumSettings;
 import org.vacuum.allocation.AllocationLifecycle;
-import org.vacuum.virtualcluster.VirtualClusterLifecycle;
+import org.vacuum.config.VacuumConfig.NodeConfig;
+import org.vacuum.config.VacuumConfig;
+import org.vacuum.config.VacuumSettings;
 import org.vacuum.factory.Factory;
 import org.vacuum.host.FactoryHost;
 import org.vacuum.hypervisor.HypervisorException;
 import org.vacuum.infoservice.InfoEntity;
-import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
-import org.vacuum.slot.Slot;
-import org.vacuum.slot.SlotReconciliation;
+import org.vacuum.node.security.NodePki;
 import org.vacuum.protocol.VacuumVersion;
 import org.vacuum.protocol.factory.FactoryProtocol.Register;
+import org.vacuum.protocol.factory.FactoryProtocol.SlotsReconciled;
+import org.vacuum.protocol.factory.FactoryProtocol;
+import org.vacuum.security.pki.Lifetimes;
+import org.vacuum.security.pki.PkiException;
+import org.vacuum.slot.Slot;
+import org.vacuum.slot.SlotReconciliation;
+import org.vacuum.virtualcluster.VirtualClusterLifecycle;
 
 /**
  * A running vacuum node: one cluster member with its factory (DESIGN §3).

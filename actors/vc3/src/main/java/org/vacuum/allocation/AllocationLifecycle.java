@@ -1,9 +1,5 @@
 package org.vacuum.allocation;
 
-import org.vacuum.batch.ssh.SshKeys;
-import org.vacuum.batch.ssh.SshRemote;
-import org.vacuum.batch.ssh.SshValidator;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.HashMap;
@@ -31,11 +27,15 @@ import org.vacuum.allocation.AllocationTransitions.Need;
 import org.vacuum.allocation.AllocationTransitions.Outcome;
 import org.vacuum.allocation.AllocationTransitions.State;
 import org.vacuum.allocation.AllocationTransitions.Validation;
+import org.vacuum.batch.ssh.SshKeys;
+import org.vacuum.batch.ssh.SshRemote;
+import org.vacuum.batch.ssh.SshValidator;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.infoservice.Evaluations;
 import org.vacuum.infoservice.InfoChanges;
 import org.vacuum.infoservice.InfoEntities;
 import org.vacuum.infoservice.InfoKind;
+import org.vacuum.infoservice.InfoSecrets;
 import org.vacuum.protocol.info.InfoProtocol.InfoObject;
 
 /**
@@ -75,6 +75,7 @@ public final class AllocationLifecycle {
   private final ActorRef<Message> self;
   private final InfoEntities info;
   private final SshValidator validator;
+  private final InfoSecrets secrets;
   private final Executor blocking;
   // One evaluation per allocation at a time, and the validation results not yet evaluated.
   private final Evaluations evaluations = new Evaluations();
@@ -85,6 +86,7 @@ public final class AllocationLifecycle {
     this.self = ctx.getSelf();
     this.info = InfoEntities.get(ctx.getSystem());
     this.validator = validator;
+    this.secrets = InfoSecrets.get(ctx.getSystem());
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
   }
 
@@ -223,7 +225,7 @@ public final class AllocationLifecycle {
     String host = InfoKind.RESOURCE.text(resource, "accesshost");
     JsonNode port = InfoKind.RESOURCE.value(resource, "accessport");
     String user = InfoKind.ALLOCATION.text(allocation, "accountname");
-    String privtoken = InfoKind.ALLOCATION.text(allocation, "privtoken");
+    String privtoken = secrets.reveal(InfoKind.ALLOCATION.text(allocation, "privtoken"));
     if (host == null || user == null || privtoken == null) {
       self.tell(new Validated(name, new SshValidator.Result(false, null,
           (host == null ? "resource " + resource.name() + " has no accesshost" : user == null

@@ -42,8 +42,9 @@ import org.vacuum.protocol.info.InfoProtocol.Updated;
  * to overwrite a change it has not seen ({@code expectedVersion}). Updates are sparse: only the
  * given attributes change, which lets the user side (action, expiration, descriptions) and the
  * system side (state, status) write the same object without clobbering each other. Every change
- * is checked against the schema; a user may not set a system-owned attribute. Secrets are stored
- * and answered as they are; hiding them is the REST layer's job.
+ * is checked against the schema; a user may not set a system-owned attribute. Secret attributes
+ * are encrypted before they are persisted ({@link InfoSecrets}) and answered encrypted; hiding them
+ * from users is the REST layer's job.
  *
  * <p>This entity does not maintain the kind's name index ({@link InfoIndex}); {@link
  * InfoEntities} does, around the commands it sends.
@@ -93,20 +94,23 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
 
   public static Behavior<Command> create(InfoKind kind, String name, Clock clock) {
     return Behaviors.withMdc(Command.class, Map.of("entity", kind.entityKey().name() + ":" + name),
-        Behaviors.setup(ctx -> new InfoEntity(kind, name, clock, InfoChanges.get(ctx.getSystem()))));
+        Behaviors.setup(ctx -> new InfoEntity(kind, name, clock, InfoChanges.get(ctx.getSystem()),
+            InfoSecrets.get(ctx.getSystem()))));
   }
 
   private final InfoKind kind;
   private final String name;
   private final Clock clock;
   private final InfoChanges changes;
+  private final InfoSecrets secrets;
 
-  private InfoEntity(InfoKind kind, String name, Clock clock, InfoChanges changes) {
+  private InfoEntity(InfoKind kind, String name, Clock clock, InfoChanges changes, InfoSecrets secrets) {
     super(PersistenceId.of(kind.entityKey().name(), name));
     this.kind = kind;
     this.name = name;
     this.clock = clock;
     this.changes = changes;
+    this.secrets = secrets;
   }
 
   /** Every event is in the audit trail ({@link org.vacuum.journal.JournalTags}). */
@@ -155,7 +159,8 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     if (!problems.isEmpty()) {
       return Effect().reply(c.replyTo(), invalid(problems, state));
     }
-    Created created = new Created(kind.key(), name, InfoKind.toText(kind.withDefaults(given)), c.by(), clock.instant());
+    Created created = new Created(kind.key(), name, secrets.seal(kind, InfoKind.toText(kind.withDefaults(given))),
+        c.by(), clock.instant());
     return Effect().persist(created).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
   }
 
@@ -176,14 +181,15 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     // Writing what is already there is no change: VC3's master re-stores every pass, vacuum does not.
     Map<String, String> changed = new LinkedHashMap<>();
     InfoKind.toText(given).forEach((attribute, value) -> {
-      if (!value.equals(current(state, attribute))) {
+      if (!value.equals(secrets.revealJson(current(state, attribute)))) {
         changed.put(attribute, value);
       }
     });
     if (changed.isEmpty()) {
       return Effect().reply(c.replyTo(), object(state));
     }
-    Updated updated = new Updated(kind.key(), name, changed, state.version() + 1, c.by(), clock.instant());
+    Updated updated = new Updated(kind.key(), name, secrets.seal(kind, changed), state.version() + 1, c.by(),
+        clock.instant());
     return Effect().persist(updated).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
   }
 

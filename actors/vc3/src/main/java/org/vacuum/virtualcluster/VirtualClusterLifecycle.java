@@ -1,6 +1,5 @@
 package org.vacuum.virtualcluster;
 
-import org.vacuum.protocol.pilot.PilotQueueProtocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -32,22 +31,24 @@ import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vacuum.batch.headnode.WorkQueueManager;
 import org.vacuum.batch.ssh.SshKeys;
+import org.vacuum.batch.submit.PilotBootstrap;
+import org.vacuum.batch.submit.PilotSpec;
 import org.vacuum.config.VacuumSettings;
 import org.vacuum.infoservice.Evaluations;
 import org.vacuum.infoservice.InfoChanges;
 import org.vacuum.infoservice.InfoEntities;
 import org.vacuum.infoservice.InfoKind;
+import org.vacuum.infoservice.InfoSecrets;
 import org.vacuum.pilot.PilotQueue;
-import org.vacuum.batch.submit.PilotBootstrap;
-import org.vacuum.batch.submit.PilotSpec;
-import org.vacuum.batch.headnode.WorkQueueManager;
 import org.vacuum.protocol.info.InfoProtocol.InfoObject;
 import org.vacuum.protocol.pilot.PilotQueueProtocol.Configure;
 import org.vacuum.protocol.pilot.PilotQueueProtocol.Counts;
 import org.vacuum.protocol.pilot.PilotQueueProtocol.PilotTemplate;
 import org.vacuum.protocol.pilot.PilotQueueProtocol.QueueConfig;
 import org.vacuum.protocol.pilot.PilotQueueProtocol.SubmitterConfig;
+import org.vacuum.protocol.pilot.PilotQueueProtocol;
 import org.vacuum.virtualcluster.HeadNodeTransitions.HeadNode;
 import org.vacuum.virtualcluster.HeadNodeTransitions.Step;
 import org.vacuum.virtualcluster.VirtualClusterTransitions.Input;
@@ -343,7 +344,7 @@ public final class VirtualClusterLifecycle {
   private QueueConfig queueConfig(View v, HeadNodeRuntime runtime, InfoObject nodeset, InfoObject allocation,
       String queue, int keepRunning) {
     InfoObject resource = v.resources().get(InfoKind.ALLOCATION.text(allocation, "resource"));
-    SubmitterConfig submitter = submitter(resource, allocation);
+    SubmitterConfig submitter = submitter(resource, allocation, InfoSecrets.get(ctx.getSystem()));
     List<PilotBootstrap.Environment> environments = new ArrayList<>();
     List<String> envNames = new ArrayList<>(texts(InfoKind.VIRTUAL_CLUSTER.value(v.cluster(), "environments")));
     String own = InfoKind.NODESET.text(nodeset, "environment");
@@ -387,7 +388,7 @@ public final class VirtualClusterLifecycle {
     return Optional.ofNullable(name == null ? null : v.nodeinfo().get(name));
   }
 
-  private static SubmitterConfig submitter(InfoObject resource, InfoObject allocation) {
+  private static SubmitterConfig submitter(InfoObject resource, InfoObject allocation, InfoSecrets secrets) {
     if (resource == null) {
       throw new IllegalArgumentException("allocation " + allocation.name() + " has no known resource");
     }
@@ -406,7 +407,7 @@ public final class VirtualClusterLifecycle {
       return new SubmitterConfig("local", "localhost", 0, null, null, null);
     }
     String flavor = InfoKind.RESOURCE.text(resource, "accessflavor");
-    String privtoken = InfoKind.ALLOCATION.text(allocation, "privtoken");
+    String privtoken = secrets.reveal(InfoKind.ALLOCATION.text(allocation, "privtoken"));
     JsonNode port = InfoKind.RESOURCE.value(resource, "accessport");
     return new SubmitterConfig(flavor == null ? "fork" : flavor, InfoKind.RESOURCE.text(resource, "accesshost"),
         port.isNull() ? 22 : port.asInt(), InfoKind.ALLOCATION.text(allocation, "accountname"),

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -15,8 +18,8 @@ import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.vacuum.protocol.info.InfoProtocol.AddName;
@@ -43,7 +46,18 @@ import org.vacuum.protocol.info.InfoProtocol.Updated;
 
 class InfoEntityTest {
 
-  private static final ActorTestKit testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config());
+  private static final Path DATA_KEYS = tempDataKeys();
+  private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory
+      .parseMap(Map.of("vacuum.security.data-keys", DATA_KEYS.toString()))
+      .withFallback(EventSourcedBehaviorTestKit.config()));
+
+  private static Path tempDataKeys() {
+    try {
+      return Files.createTempDirectory("info-entity-test").resolve("data-keys");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
   private static final Instant NOW = Instant.parse("2026-11-21T12:00:00Z");
   private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
 
@@ -156,7 +170,13 @@ class InfoEntityTest {
         "sectype", "ssh-rsa", "privtoken", "c2VjcmV0"), null, Origin.SYSTEM);
     InfoObject object = assertInstanceOf(InfoObject.class, fromSystem.reply());
     assertEquals("configured", InfoKind.ALLOCATION.text(object, "state"));
-    assertEquals("c2VjcmV0", InfoKind.ALLOCATION.text(object, "privtoken"), "the system side sees secrets");
+    String sealed = InfoKind.ALLOCATION.text(object, "privtoken");
+    assertTrue(sealed.startsWith("enc:v1:"), "persisted and answered encrypted: " + sealed);
+    Updated persisted = assertInstanceOf(Updated.class, fromSystem.event());
+    assertFalse(persisted.changed().get("privtoken").contains("c2VjcmV0"), "the journal never holds it in clear");
+    assertEquals("c2VjcmV0", InfoSecrets.get(testKit.system()).reveal(sealed), "the system side reveals secrets");
+    var again = update(kit, Map.of("privtoken", "c2VjcmV0"), null, Origin.SYSTEM);
+    assertTrue(again.hasNoEvents(), "re-storing the same secret is no change");
     assertEquals(InfoKind.MASK, InfoKind.ALLOCATION.render(object, true).get("privtoken").asText());
   }
 
