@@ -193,17 +193,21 @@ public final class AllocationLifecycle {
     if (out.validateConsumed()) {
       changes.put("action", "new");
     }
-    if (out.need() == Need.ISSUE_KEYS) {
-      SshKeys issued = SshKeys.generate(name);
-      log.info("allocation {}: issued SSH key {}", name, issued.fingerprint());
-      changes.put("sectype", SshKeys.SECTYPE);
-      changes.put("pubtoken", issued.pubtoken());
-      changes.put("privtoken", issued.privtoken());
-    }
     if (!state.vc3Name().equals(out.state().vc3Name())) {
       log.info("allocation {}: {} -> {} ({})", name, state.vc3Name(), out.state().vc3Name(), out.reason());
     }
-    return info.systemUpdate(InfoKind.ALLOCATION, name, changes, null).thenAccept(updated -> {
+    // Generating an RSA key pair takes long enough to hold a dispatcher thread: the blocking executor.
+    CompletionStage<Map<String, Object>> withKeys = out.need() != Need.ISSUE_KEYS
+        ? CompletableFuture.completedFuture(changes)
+        : CompletableFuture.supplyAsync(() -> {
+          SshKeys issued = SshKeys.generate(name);
+          log.info("allocation {}: issued SSH key {}", name, issued.fingerprint());
+          changes.put("sectype", SshKeys.SECTYPE);
+          changes.put("pubtoken", issued.pubtoken());
+          changes.put("privtoken", issued.privtoken());
+          return changes;
+        }, blocking);
+    return withKeys.thenCompose(c -> info.systemUpdate(InfoKind.ALLOCATION, name, c, null)).thenAccept(updated -> {
       if (out.need() == Need.ISSUE_KEYS) {
         // The keys are stored: evaluate again to move on to configured.
         self.tell(new Evaluate(name));
