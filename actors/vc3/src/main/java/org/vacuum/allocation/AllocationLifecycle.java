@@ -46,7 +46,8 @@ import org.vacuum.protocol.info.InfoProtocol.InfoObject;
  * /bin/date}, and the allocation becomes {@code ready} or {@code validation_failure} (validate again
  * to retry). A {@code local} resource validates without logging in.
  *
- * <p>Event-driven: it acts on every change of an allocation or resource ({@link InfoChanges}), and
+ * <p>Event-driven: it acts on every change of an allocation or resource ({@link InfoChanges}) but
+ * its own writes (an evaluation asks for the next itself when the state moved on), and
  * re-checks all allocations on a slow safety tick. One instance in the cluster (a cluster singleton
  * on the {@code control} role); an evaluation of one allocation never overlaps another of the same.
  */
@@ -110,7 +111,9 @@ public final class AllocationLifecycle {
   private Behavior<Message> behavior() {
     return Behaviors.receive(Message.class)
         .onMessage(Changed.class, c -> {
-          if (c.change().kind().equals(InfoKind.ALLOCATION.key())) {
+          if (c.change().kind().equals(InfoKind.ALLOCATION.key()) && c.change().bySystem()) {
+            // This lifecycle's own write: the evaluation that made it asked for what follows.
+          } else if (c.change().kind().equals(InfoKind.ALLOCATION.key())) {
             evaluate(c.change().name());
           } else if (c.change().kind().equals(InfoKind.RESOURCE.key())) {
             everyAllocation();
@@ -208,8 +211,9 @@ public final class AllocationLifecycle {
           return changes;
         }, blocking);
     return withKeys.thenCompose(c -> info.systemUpdate(InfoKind.ALLOCATION, name, c, null)).thenAccept(updated -> {
-      if (out.need() == Need.ISSUE_KEYS) {
-        // The keys are stored: evaluate again to move on to configured.
+      if (out.need() == Need.ISSUE_KEYS || out.need() == Need.NOTHING && out.state() != state) {
+        // The keys are stored, or the state moved on: evaluate again (to configured, or whatever
+        // the new state leads to).
         self.tell(new Evaluate(name));
       } else if (out.need() == Need.VALIDATE) {
         validate(updated, resource.orElseThrow(), method);

@@ -156,7 +156,8 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
       return Effect().reply(c.replyTo(), invalid(problems, state));
     }
     Created created = new Created(kind.key(), name, InfoKind.toText(kind.withDefaults(given)), c.by(), clock.instant());
-    return Effect().persist(created).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
+    return Effect().persist(created).thenRun(s -> changes.publish(kind, name, c.by()))
+        .thenReply(c.replyTo(), this::object);
   }
 
   private ReplyEffect<Event, State> onUpdate(State state, Update c) {
@@ -184,7 +185,8 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
       return Effect().reply(c.replyTo(), object(state));
     }
     Updated updated = new Updated(kind.key(), name, changed, state.version() + 1, c.by(), clock.instant());
-    return Effect().persist(updated).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
+    return Effect().persist(updated).thenRun(s -> changes.publish(kind, name, c.by()))
+        .thenReply(c.replyTo(), this::object);
   }
 
   private ReplyEffect<Event, State> onDelete(State state, Delete c) {
@@ -193,7 +195,7 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     }
     InfoObject last = object(state);
     return Effect().persist(new Deleted(kind.key(), name, c.by(), clock.instant()))
-        .thenRun(s -> changes.publish(kind, name))
+        .thenRun(s -> changes.publish(kind, name, c.by()))
         .thenReply(c.replyTo(), s -> last);
   }
 

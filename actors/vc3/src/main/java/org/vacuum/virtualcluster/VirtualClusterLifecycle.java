@@ -83,7 +83,10 @@ import org.vacuum.virtualcluster.VirtualClusterTransitions.State;
  * evaluation also writes what the cluster's pilot queues report: {@code statusraw} per queue and
  * {@code statusinfo} per nodeset ({@link StatusSummary}), none while the cluster initializes.
  *
- * <p>Event-driven: every change of a VC3 object re-evaluates the clusters ({@link InfoChanges});
+ * <p>Event-driven: every change of a VC3 object re-evaluates the clusters ({@link InfoChanges}):
+ * a cluster's own change that cluster, any other change every cluster; the lifecycle's own writes
+ * (a cluster's state and status, head-node records) re-evaluate nothing, an evaluation asking for
+ * the next itself when the cluster or its head node moved on;
  * a tick ({@code vacuum.vc3.tick}) covers what is time-based (expiry, head-node contact, pilot
  * counts). One instance in the cluster (a singleton on the control role); head-node processes and
  * their trackers are in memory, so a restart of the control node restarts head nodes (as VC3's
@@ -108,6 +111,14 @@ public final class VirtualClusterLifecycle {
 
   /** A head node's manager has stopped (on the blocking executor). */
   private record HeadNodeStopped(String cluster, String project, Throwable failure) implements Message {}
+
+  /** Told of every evaluation as it starts (tests count them); called on the actor's thread. */
+  @FunctionalInterface
+  interface EvaluationObserver {
+    EvaluationObserver NONE = cluster -> { };
+
+    void started(String cluster);
+  }
 
   /** Starts a Work Queue manager and returns once it listens; blocks, so it runs on the blocking executor. */
   @FunctionalInterface
@@ -173,17 +184,20 @@ public final class VirtualClusterLifecycle {
   private final ClusterSharding sharding;
   private final Path headNodeRoot;
   private final ManagerLauncher launcher;
+  private final EvaluationObserver observer;
   private final Executor blocking;
   private final Evaluations evaluations = new Evaluations();
   private final Map<String, HeadNodeRuntime> headNodes = new HashMap<>();
 
-  private VirtualClusterLifecycle(ActorContext<Message> ctx, Path stateDir, ManagerLauncher launcher) {
+  private VirtualClusterLifecycle(ActorContext<Message> ctx, Path stateDir, ManagerLauncher launcher,
+      EvaluationObserver observer) {
     this.ctx = ctx;
     this.self = ctx.getSelf();
     this.info = InfoEntities.get(ctx.getSystem());
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.headNodeRoot = stateDir.resolve("headnodes");
     this.launcher = launcher;
+    this.observer = observer;
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
   }
 
@@ -198,10 +212,15 @@ public final class VirtualClusterLifecycle {
   }
 
   static Behavior<Message> create(Path stateDir, Duration tick, ManagerLauncher launcher) {
+    return create(stateDir, tick, launcher, EvaluationObserver.NONE);
+  }
+
+  static Behavior<Message> create(Path stateDir, Duration tick, ManagerLauncher launcher,
+      EvaluationObserver observer) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       InfoChanges.get(ctx.getSystem()).subscribe(ctx.messageAdapter(InfoChanges.Changed.class, Changed::new));
       timers.startTimerWithFixedDelay(Tick.INSTANCE, tick);
-      VirtualClusterLifecycle lifecycle = new VirtualClusterLifecycle(ctx, stateDir, launcher);
+      VirtualClusterLifecycle lifecycle = new VirtualClusterLifecycle(ctx, stateDir, launcher, observer);
       return lifecycle.behavior();
     }));
   }
@@ -210,7 +229,12 @@ public final class VirtualClusterLifecycle {
     return Behaviors.receive(Message.class)
         .onMessage(Changed.class, c -> {
           String kind = c.change().kind();
-          if (kind.equals(InfoKind.VIRTUAL_CLUSTER.key())) {
+          boolean own = c.change().bySystem()
+              && (kind.equals(InfoKind.VIRTUAL_CLUSTER.key()) || kind.equals(InfoKind.NODESET.key()));
+          if (own) {
+            // This lifecycle's own write (a cluster's state and status, a head-node record): the
+            // evaluation that made it already asked for whatever must follow (Decision.again).
+          } else if (kind.equals(InfoKind.VIRTUAL_CLUSTER.key())) {
             evaluate(c.change().name());
           } else {
             // A project, template, nodeset, environment, allocation or user may be any cluster's.
@@ -363,6 +387,7 @@ public final class VirtualClusterLifecycle {
     if (!evaluations.start(cluster)) {
       return;
     }
+    observer.started(cluster);
     HeadNodeRuntime runtime = headNodes.getOrDefault(cluster, HeadNodeRuntime.NONE);
     ctx.pipeToSelf(step(cluster, runtime), (decision, e) -> new Evaluated(cluster, decision, e));
   }
