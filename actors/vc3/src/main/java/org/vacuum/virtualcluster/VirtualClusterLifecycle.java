@@ -539,7 +539,8 @@ public final class VirtualClusterLifecycle {
       boolean demand = "demand".equals(InfoKind.VIRTUAL_CLUSTER.text(c, "policy")) && manager != null;
       stored = stored.thenCompose(x -> demand
               // The manager's status is a file read: on the blocking executor.
-              ? CompletableFuture.supplyAsync(() -> demandTargets(policyNodesets, allocations, sizing, manager), blocking)
+              ? CompletableFuture.supplyAsync(() -> demandTargets(policyNodesets, allocations, sizing, manager),
+                  blocking)
               : CompletableFuture.completedFuture(StaticBalancedPolicy.targets(policyNodesets, allocations, sizing)))
           .thenCompose(targets -> configureQueues(v, runtime, workers, targets));
     }

@@ -8,6 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.vacuum.batch.submit.PilotId;
 import org.vacuum.batch.submit.PilotInfo;
 import org.vacuum.batch.submit.PilotSpec;
@@ -18,13 +21,15 @@ import org.vacuum.protocol.pilot.PilotQueueProtocol.SubmitterConfig;
 
 /**
  * Pilots that exist only in memory, for every queue whatever its configuration: submitted ones
- * are at once in the state given, retired ones done; nothing is started.
+ * are at once in the state given, retired ones done; nothing is started. Submissions to a queue
+ * can be made to block, as a slow batch system's would.
  */
 final class StandInSubmitter implements Submitter, SubmitterLookup {
 
   private final PilotState submittedAs;
   private final Path sandboxes;
   private final Map<String, Map<PilotId, PilotInfo>> queues = new LinkedHashMap<>();
+  private final Map<String, CountDownLatch[]> blocked = new ConcurrentHashMap<>();
   private int serial;
 
   StandInSubmitter(PilotState submittedAs, Path sandboxes) {
@@ -42,8 +47,26 @@ final class StandInSubmitter implements Submitter, SubmitterLookup {
     return sandboxes;
   }
 
+  /** Submissions to {@code queue} count {@code entered} down, then block until {@code release} is. */
+  void blockSubmits(String queue, CountDownLatch entered, CountDownLatch release) {
+    blocked.put(queue, new CountDownLatch[] {entered, release});
+  }
+
   @Override
-  public synchronized List<PilotId> submit(PilotSpec spec, int n) {
+  public List<PilotId> submit(PilotSpec spec, int n) {
+    CountDownLatch[] block = blocked.get(spec.queue());
+    if (block != null) {
+      block[0].countDown();
+      try {
+        block[1].await(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return start(spec, n);
+  }
+
+  private synchronized List<PilotId> start(PilotSpec spec, int n) {
     List<PilotId> started = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       PilotId id = new PilotId(spec.queue(), spec.queue() + "." + ++serial);

@@ -19,12 +19,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vacuum.batch.headnode.WorkQueueManager;
 import org.vacuum.batch.submit.PilotState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.vacuum.infoservice.InfoKind;
+import org.vacuum.protocol.pilot.PilotQueueProtocol;
+import org.vacuum.protocol.pilot.PilotQueueProtocol.Counts;
+import org.vacuum.protocol.pilot.PilotQueueProtocol.GetCounts;
 
 /**
  * The virtual-cluster lifecycle end to end at its own level ({@link LifecycleFixture}: one
  * dispatcher thread for every actor), pilots run by a stand-in submitter, head nodes started by a
- * stand-in launcher that blocks until the test releases it.
+ * stand-in launcher that blocks until the test releases it; a submission can be made to block too.
+ * A blocking call on an actor's thread would stall every actor here.
  */
 class VirtualClusterLifecycleTest {
 
@@ -98,6 +103,33 @@ class VirtualClusterLifecycleTest {
     JsonNode failed = fixture.awaitCluster("wq1", "failure", c -> c.path("state").asText().equals("failure"));
     assertTrue(failed.path("state_reason").asText().contains("stand-in manager refused"), failed.toPrettyString());
     assertEquals(1, launcher.calls.get(), "started once");
+  }
+
+  @Test
+  void aSubmitterCallThatBlocksStallsNoActor() throws Exception {
+    String queue = "slow.slow-workers.ada.here";
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    submitter.blockSubmits(queue, entered, release);
+    try {
+      fixture.genericCluster("slow", "slow-workers", 1);
+      assertTrue(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS), "the queue's submission was called");
+
+      // While the submission blocks: the queue answers, and the cluster is evaluated with its counts.
+      Counts counts = ClusterSharding.get(fixture.testKit.system())
+          .entityRefFor(PilotQueueProtocol.ENTITY_KEY, queue)
+          .<Counts>askWithStatus(GetCounts::new, Duration.ofSeconds(15)).toCompletableFuture()
+          .get(20, TimeUnit.SECONDS);
+      assertEquals(1, counts.target(), counts.toString());
+      fixture.update(InfoKind.VIRTUAL_CLUSTER, "slow", Map.of("description", "waiting for a slow batch system"));
+      JsonNode pending = fixture.awaitCluster("slow", "pending with its status",
+          c -> c.path("state").asText().equals("pending") && c.path("statusinfo").has("slow-workers"));
+      assertEquals(0, pending.path("statusinfo").path("slow-workers").path("running").asInt(), pending.toString());
+    } finally {
+      release.countDown();
+    }
+    fixture.awaitCluster("slow", "running once the submission returned",
+        c -> c.path("state").asText().equals("running"));
   }
 
   /** A head-node launcher that blocks its thread until released, then refuses. */
