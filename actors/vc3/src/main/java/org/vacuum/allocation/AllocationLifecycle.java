@@ -46,7 +46,8 @@ import org.vacuum.protocol.info.InfoProtocol.InfoObject;
  * /bin/date}, and the allocation becomes {@code ready} or {@code validation_failure} (validate again
  * to retry). A {@code local} resource validates without logging in.
  *
- * <p>Event-driven: it acts on every change of an allocation or resource ({@link InfoChanges}), and
+ * <p>Event-driven: it acts on every change of an allocation or resource ({@link InfoChanges}) but
+ * its own writes (an evaluation asks for the next itself when the state moved on), and
  * re-checks all allocations on a slow safety tick. One instance in the cluster (a cluster singleton
  * on the {@code control} role); an evaluation of one allocation never overlaps another of the same.
  */
@@ -112,7 +113,9 @@ public final class AllocationLifecycle {
   private Behavior<Message> behavior() {
     return Behaviors.receive(Message.class)
         .onMessage(Changed.class, c -> {
-          if (c.change().kind().equals(InfoKind.ALLOCATION.key())) {
+          if (c.change().kind().equals(InfoKind.ALLOCATION.key()) && c.change().bySystem()) {
+            // This lifecycle's own write: the evaluation that made it asked for what follows.
+          } else if (c.change().kind().equals(InfoKind.ALLOCATION.key())) {
             evaluate(c.change().name());
           } else if (c.change().kind().equals(InfoKind.RESOURCE.key())) {
             everyAllocation();
@@ -195,19 +198,24 @@ public final class AllocationLifecycle {
     if (out.validateConsumed()) {
       changes.put("action", "new");
     }
-    if (out.need() == Need.ISSUE_KEYS) {
-      SshKeys issued = SshKeys.generate(name);
-      log.info("allocation {}: issued SSH key {}", name, issued.fingerprint());
-      changes.put("sectype", SshKeys.SECTYPE);
-      changes.put("pubtoken", issued.pubtoken());
-      changes.put("privtoken", issued.privtoken());
-    }
     if (!state.vc3Name().equals(out.state().vc3Name())) {
       log.info("allocation {}: {} -> {} ({})", name, state.vc3Name(), out.state().vc3Name(), out.reason());
     }
-    return info.systemUpdate(InfoKind.ALLOCATION, name, changes, null).thenAccept(updated -> {
-      if (out.need() == Need.ISSUE_KEYS) {
-        // The keys are stored: evaluate again to move on to configured.
+    // Generating an RSA key pair takes long enough to hold a dispatcher thread: the blocking executor.
+    CompletionStage<Map<String, Object>> withKeys = out.need() != Need.ISSUE_KEYS
+        ? CompletableFuture.completedFuture(changes)
+        : CompletableFuture.supplyAsync(() -> {
+          SshKeys issued = SshKeys.generate(name);
+          log.info("allocation {}: issued SSH key {}", name, issued.fingerprint());
+          changes.put("sectype", SshKeys.SECTYPE);
+          changes.put("pubtoken", issued.pubtoken());
+          changes.put("privtoken", issued.privtoken());
+          return changes;
+        }, blocking);
+    return withKeys.thenCompose(c -> info.systemUpdate(InfoKind.ALLOCATION, name, c, null)).thenAccept(updated -> {
+      if (out.need() == Need.ISSUE_KEYS || out.need() == Need.NOTHING && out.state() != state) {
+        // The keys are stored, or the state moved on: evaluate again (to configured, or whatever
+        // the new state leads to).
         self.tell(new Evaluate(name));
       } else if (out.need() == Need.VALIDATE) {
         validate(updated, resource.orElseThrow(), method);

@@ -16,8 +16,18 @@ import org.vacuum.protocol.CborSerializable;
  */
 public final class InfoChanges implements Extension {
 
-  /** An object of {@code kind} (its key, e.g. {@code allocation}) named {@code name} changed. */
-  public record Changed(String kind, String name) implements CborSerializable {}
+  /**
+   * An object of {@code kind} (its key, e.g. {@code allocation}) named {@code name} changed, by
+   * {@code by} (the author the change was persisted with: {@link InfoEntities#SYSTEM} for
+   * vacuum's own state machines), so a lifecycle can tell its own writes from anyone else's.
+   */
+  public record Changed(String kind, String name, String by) implements CborSerializable {
+
+    /** Whether vacuum's own state machines made the change. */
+    public boolean bySystem() {
+      return InfoEntities.SYSTEM.equals(by);
+    }
+  }
 
   private final ActorRef<Topic.Command<Changed>> topic;
 
@@ -29,8 +39,8 @@ public final class InfoChanges implements Extension {
     return Id.INSTANCE.apply(system);
   }
 
-  void publish(InfoKind kind, String name) {
-    topic.tell(Topic.publish(new Changed(kind.key(), name)));
+  void publish(InfoKind kind, String name, String by) {
+    topic.tell(Topic.publish(new Changed(kind.key(), name, by)));
   }
 
   public void subscribe(ActorRef<Changed> subscriber) {

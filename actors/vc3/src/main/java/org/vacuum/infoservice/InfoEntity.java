@@ -161,7 +161,8 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     }
     Created created = new Created(kind.key(), name, secrets.seal(kind, InfoKind.toText(kind.withDefaults(given))),
         c.by(), clock.instant());
-    return Effect().persist(created).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
+    return Effect().persist(created).thenRun(s -> changes.publish(kind, name, c.by()))
+        .thenReply(c.replyTo(), this::object);
   }
 
   private ReplyEffect<Event, State> onUpdate(State state, Update c) {
@@ -190,7 +191,8 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     }
     Updated updated = new Updated(kind.key(), name, secrets.seal(kind, changed), state.version() + 1, c.by(),
         clock.instant());
-    return Effect().persist(updated).thenRun(s -> changes.publish(kind, name)).thenReply(c.replyTo(), this::object);
+    return Effect().persist(updated).thenRun(s -> changes.publish(kind, name, c.by()))
+        .thenReply(c.replyTo(), this::object);
   }
 
   private ReplyEffect<Event, State> onDelete(State state, Delete c) {
@@ -199,7 +201,7 @@ public final class InfoEntity extends EventSourcedBehaviorWithEnforcedReplies<Co
     }
     InfoObject last = object(state);
     return Effect().persist(new Deleted(kind.key(), name, c.by(), clock.instant()))
-        .thenRun(s -> changes.publish(kind, name))
+        .thenRun(s -> changes.publish(kind, name, c.by()))
         .thenReply(c.replyTo(), s -> last);
   }
 

@@ -78,12 +78,16 @@ public final class PilotQueue extends EventSourcedBehaviorWithEnforcedReplies<Co
 
   /** Starts sharding for pilot queues on the control nodes. */
   public static void init(ActorSystem<?> system, Duration refresh) {
-    Submitters submitters = Submitters.get(system);
+    init(system, refresh, Submitters.get(system));
+  }
+
+  /** Starts sharding for pilot queues whose pilots go where {@code submitters} says (tests: a stand-in). */
+  public static void init(ActorSystem<?> system, Duration refresh, SubmitterLookup submitters) {
     ClusterSharding.get(system).init(Entity.of(PilotQueueProtocol.ENTITY_KEY, ctx -> create(ctx.getEntityId(), submitters, refresh))
         .withRole(VacuumSettings.CONTROL_ROLE));
   }
 
-  static Behavior<Command> create(String queue, Submitters submitters, Duration refresh) {
+  static Behavior<Command> create(String queue, SubmitterLookup submitters, Duration refresh) {
     return Behaviors.setup(ctx -> Behaviors.withMdc(Command.class, Map.of("entity", "PilotQueue:" + queue),
         Behaviors.withTimers(timers -> {
           timers.startTimerWithFixedDelay(REFRESH_TIMER, new Refresh(), refresh);
@@ -92,7 +96,7 @@ public final class PilotQueue extends EventSourcedBehaviorWithEnforcedReplies<Co
   }
 
   private final String queue;
-  private final Submitters submitters;
+  private final SubmitterLookup submitters;
   private final ActorContext<Command> ctx;
   private final Executor blocking;
   private final Clock clock = Clock.systemUTC();
@@ -100,7 +104,7 @@ public final class PilotQueue extends EventSourcedBehaviorWithEnforcedReplies<Co
   private boolean cycling;
   private boolean again;
 
-  private PilotQueue(String queue, Submitters submitters, ActorContext<Command> ctx) {
+  private PilotQueue(String queue, SubmitterLookup submitters, ActorContext<Command> ctx) {
     super(PersistenceId.of(PilotQueueProtocol.ENTITY_KEY.name(), queue));
     this.queue = queue;
     this.submitters = submitters;

@@ -24,7 +24,7 @@ import org.vacuum.protocol.pilot.PilotQueueProtocol.SubmitterConfig;
  * the space's factories ({@code vac}), one per machinetype.
  * Shared by every pilot queue on the node and closed with the node (local pilots with it).
  */
-public final class Submitters implements Extension {
+public final class Submitters implements Extension, SubmitterLookup {
 
   private final ActorSystem<?> system;
   private final Path localRoot;
@@ -49,7 +49,8 @@ public final class Submitters implements Extension {
    * allocation's account with its key, {@code fork} (background processes) or {@code slurm}, or
    * {@code vac} (machines of the config's machinetype).
    */
-  Submitter forConfig(SubmitterConfig config) {
+  @Override
+  public Submitter forConfig(SubmitterConfig config) {
     if ("local".equals(config.kind())) {
       return submitters.computeIfAbsent("local", k -> new LocalSubmitter());
     }
@@ -80,7 +81,8 @@ public final class Submitters implements Extension {
   }
 
   /** Where the pilots of {@code config} get their sandboxes: local, or {@code <scratchdir>/vacuum} remotely. */
-  Path sandboxRoot(SubmitterConfig config) {
+  @Override
+  public Path sandboxRoot(SubmitterConfig config) {
     if ("local".equals(config.kind())) {
       return localRoot;
     }

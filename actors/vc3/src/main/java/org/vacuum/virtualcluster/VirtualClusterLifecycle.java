@@ -1,6 +1,8 @@
 package org.vacuum.virtualcluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -18,10 +20,16 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -70,7 +78,16 @@ import org.vacuum.virtualcluster.VirtualClusterTransitions.State;
  * allocation's resource says ({@code local}: this node's processes; {@code accessflavor vac}:
  * machines of the machinetype {@code cloudinstancetype} on the space's factories).
  *
- * <p>Event-driven: every change of a VC3 object re-evaluates the clusters ({@link InfoChanges});
+ * <p>Nothing blocks the actor: an evaluation runs as a chain of asks and hands its decision back
+ * as a message; starting and stopping a head node's manager (a process start, a wait for its
+ * exit) and reading its status run on the blocking executor, their outcome piped back. Each
+ * evaluation also writes what the cluster's pilot queues report: {@code statusraw} per queue and
+ * {@code statusinfo} per nodeset ({@link StatusSummary}), none while the cluster initializes.
+ *
+ * <p>Event-driven: every change of a VC3 object re-evaluates the clusters ({@link InfoChanges}):
+ * a cluster's own change that cluster, any other change every cluster; the lifecycle's own writes
+ * (a cluster's state and status, head-node records) re-evaluate nothing, an evaluation asking for
+ * the next itself when the cluster or its head node moved on;
  * a tick ({@code vacuum.vc3.tick}) covers what is time-based (expiry, head-node contact, pilot
  * counts). One instance in the cluster (a singleton on the control role); head-node processes and
  * their trackers are in memory, so a restart of the control node restarts head nodes (as VC3's
@@ -78,57 +95,133 @@ import org.vacuum.virtualcluster.VirtualClusterTransitions.State;
  */
 public final class VirtualClusterLifecycle {
 
-  public sealed interface Message permits Changed, Evaluate, Evaluated, Tick {}
+  public sealed interface Message permits Changed, Evaluate, Evaluated, Tick, HeadNodeStarted, HeadNodeStopped {}
 
   private record Changed(InfoChanges.Changed change) implements Message {}
 
   private record Evaluate(String cluster) implements Message {}
 
-  private record Evaluated(String cluster, Throwable failure) implements Message {}
+  /** An evaluation ended: with its decision, with none (the cluster is gone), or failed. */
+  private record Evaluated(String cluster, Decision decision, Throwable failure) implements Message {}
 
   private enum Tick implements Message { INSTANCE }
+
+  /** A head node's manager was started (on the blocking executor), or could not be. */
+  private record HeadNodeStarted(String cluster, WorkQueueManager manager, byte[] password, Throwable failure)
+      implements Message {}
+
+  /** A head node's manager has stopped (on the blocking executor). */
+  private record HeadNodeStopped(String cluster, String project, Throwable failure) implements Message {}
+
+  /** Told of every evaluation as it starts (tests count them); called on the actor's thread. */
+  @FunctionalInterface
+  interface EvaluationObserver {
+    EvaluationObserver NONE = cluster -> { };
+
+    void started(String cluster);
+  }
+
+  /** Starts a Work Queue manager and returns once it listens; blocks, so it runs on the blocking executor. */
+  @FunctionalInterface
+  interface ManagerLauncher {
+    WorkQueueManager start(WorkQueueManager.Settings settings) throws IOException;
+  }
 
   private static final Logger log = LoggerFactory.getLogger(VirtualClusterLifecycle.class);
   private static final Duration ASK = Duration.ofSeconds(15);
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** The factory name under which {@code statusraw} shows the queues (all run by this lifecycle). */
+  static final String STATUS_FACTORY = InfoEntities.SYSTEM;
 
-  /** A head node this lifecycle runs: its lifecycle state and, for workqueue, the manager. */
-  private static final class HeadNodeRuntime {
-    volatile HeadNode headNode;
-    volatile WorkQueueManager manager;
-    volatile byte[] password;
+  /**
+   * What this lifecycle knows of a cluster's head node, owned by the actor (an evaluation reads
+   * the value it started with): the head node's lifecycle state, the manager once started (with
+   * its password), whether a start or a stop is in flight, and why the last start failed.
+   */
+  private record HeadNodeRuntime(HeadNode headNode, WorkQueueManager manager, byte[] password, boolean starting,
+      String bootFailure, boolean stopping) {
+    static final HeadNodeRuntime NONE = new HeadNodeRuntime(null, null, null, false, null, false);
+
+    HeadNodeRuntime withHeadNode(HeadNode h) {
+      return new HeadNodeRuntime(h, manager, password, starting, h == null ? null : bootFailure, stopping);
+    }
+
+    HeadNodeRuntime startRequested() {
+      return new HeadNodeRuntime(headNode, null, null, true, null, stopping);
+    }
+
+    HeadNodeRuntime started(WorkQueueManager m, byte[] pw) {
+      return new HeadNodeRuntime(headNode, m, pw, false, null, stopping);
+    }
+
+    HeadNodeRuntime startFailed(String why) {
+      return new HeadNodeRuntime(headNode, null, null, false, why, stopping);
+    }
+
+    HeadNodeRuntime stopRequested() {
+      return new HeadNodeRuntime(headNode, null, null, starting, bootFailure, true);
+    }
+
+    HeadNodeRuntime stopped() {
+      return new HeadNodeRuntime(headNode, manager, password, starting, bootFailure, false);
+    }
+
+    /** Whether a manager of this cluster may still be running (the head node is not gone yet). */
+    boolean managerAround() {
+      return manager != null || starting || stopping;
+    }
   }
+
+  /**
+   * What an evaluation decided about the head node, carried out by the actor: the head node's new
+   * state (null: forgotten, e.g. relaunched), whether to start or stop its manager, and whether
+   * the cluster should be evaluated again at once (its state or its head node's moved on).
+   */
+  private record Decision(HeadNode headNode, boolean boot, boolean destroy, boolean again) {}
 
   private final ActorContext<Message> ctx;
   private final ActorRef<Message> self;
   private final InfoEntities info;
   private final ClusterSharding sharding;
   private final Path headNodeRoot;
+  private final ManagerLauncher launcher;
+  private final EvaluationObserver observer;
+  private final Executor blocking;
   private final Evaluations evaluations = new Evaluations();
   private final Map<String, HeadNodeRuntime> headNodes = new HashMap<>();
 
-  private VirtualClusterLifecycle(ActorContext<Message> ctx, Path stateDir) {
+  private VirtualClusterLifecycle(ActorContext<Message> ctx, Path stateDir, ManagerLauncher launcher,
+      EvaluationObserver observer) {
     this.ctx = ctx;
     this.self = ctx.getSelf();
     this.info = InfoEntities.get(ctx.getSystem());
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.headNodeRoot = stateDir.resolve("headnodes");
+    this.launcher = launcher;
+    this.observer = observer;
+    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
   }
 
   /** Starts the lifecycle (a cluster singleton on the control role) and the pilot queues. */
   public static void init(ActorSystem<?> system, VacuumSettings settings, Duration tick, Duration pilotRefresh) {
     PilotQueue.init(system, pilotRefresh);
     ClusterSingleton.get(system).init(SingletonActor.of(
-            Behaviors.supervise(create(settings.stateDir(), tick)).onFailure(SupervisorStrategy.restart()),
+            Behaviors.supervise(create(settings.stateDir(), tick, WorkQueueManager::start))
+                .onFailure(SupervisorStrategy.restart()),
             "virtual-cluster-lifecycle")
         .withSettings(ClusterSingletonSettings.create(system).withRole(VacuumSettings.CONTROL_ROLE)));
   }
 
-  static Behavior<Message> create(Path stateDir, Duration tick) {
+  static Behavior<Message> create(Path stateDir, Duration tick, ManagerLauncher launcher) {
+    return create(stateDir, tick, launcher, EvaluationObserver.NONE);
+  }
+
+  static Behavior<Message> create(Path stateDir, Duration tick, ManagerLauncher launcher,
+      EvaluationObserver observer) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       InfoChanges.get(ctx.getSystem()).subscribe(ctx.messageAdapter(InfoChanges.Changed.class, Changed::new));
       timers.startTimerWithFixedDelay(Tick.INSTANCE, tick);
-      VirtualClusterLifecycle lifecycle = new VirtualClusterLifecycle(ctx, stateDir);
+      VirtualClusterLifecycle lifecycle = new VirtualClusterLifecycle(ctx, stateDir, launcher, observer);
       return lifecycle.behavior();
     }));
   }
@@ -137,7 +230,12 @@ public final class VirtualClusterLifecycle {
     return Behaviors.receive(Message.class)
         .onMessage(Changed.class, c -> {
           String kind = c.change().kind();
-          if (kind.equals(InfoKind.VIRTUAL_CLUSTER.key())) {
+          boolean own = c.change().bySystem()
+              && (kind.equals(InfoKind.VIRTUAL_CLUSTER.key()) || kind.equals(InfoKind.NODESET.key()));
+          if (own) {
+            // This lifecycle's own write (a cluster's state and status, a head-node record): the
+            // evaluation that made it already asked for whatever must follow (Decision.again).
+          } else if (kind.equals(InfoKind.VIRTUAL_CLUSTER.key())) {
             evaluate(c.change().name());
           } else {
             // A project, template, nodeset, environment, allocation or user may be any cluster's.
@@ -154,21 +252,128 @@ public final class VirtualClusterLifecycle {
           return Behaviors.same();
         })
         .onMessage(Evaluated.class, e -> {
+          boolean again = false;
           if (e.failure() != null) {
             log.warn("virtual cluster {}: {}", e.cluster(), InfoEntities.unwrap(e.failure()).toString());
+          } else {
+            again = carryOut(e.cluster(), e.decision());
           }
-          if (evaluations.finished(e.cluster())) {
+          if (evaluations.finished(e.cluster()) || again) {
             evaluate(e.cluster());
           }
           return Behaviors.same();
         })
-        .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
-          headNodes.values().forEach(h -> {
-            if (h.manager != null) h.manager.close();
-          });
-          return Behaviors.same();
-        })
+        .onMessage(HeadNodeStarted.class, this::onHeadNodeStarted)
+        .onMessage(HeadNodeStopped.class, this::onHeadNodeStopped)
+        .onSignal(PostStop.class, s -> stopAll())
+        .onSignal(PreRestart.class, s -> stopAll())
         .build();
+  }
+
+  /**
+   * Stopping or restarting: the managers are in this instance's memory only, so they go with it.
+   * Not waited for: each is told to stop on the blocking executor (and ends with this JVM in any
+   * case, its stdin closing).
+   */
+  private Behavior<Message> stopAll() {
+    headNodes.values().forEach(h -> {
+      if (h.manager() != null) stopInBackground(h.manager());
+    });
+    return Behaviors.same();
+  }
+
+  /** Applies an evaluation's decision; true if the cluster should be evaluated again at once. */
+  private boolean carryOut(String cluster, Decision d) {
+    HeadNodeRuntime r = headNodes.getOrDefault(cluster, HeadNodeRuntime.NONE);
+    if (d == null) {
+      // The cluster was deleted: nothing may keep running for it.
+      if (r.manager() != null) {
+        stop(cluster, r.manager());
+      }
+      headNodes.remove(cluster);
+      return false;
+    }
+    r = r.withHeadNode(d.headNode());
+    if (d.boot() && r.manager() == null && !r.starting()) {
+      r = r.startRequested();
+      start(cluster);
+    }
+    if (d.destroy() && (r.manager() != null || r.starting())) {
+      if (r.manager() != null) {
+        stop(cluster, r.manager());
+      }
+      r = r.stopRequested();
+    }
+    headNodes.put(cluster, r);
+    return d.again();
+  }
+
+  private void start(String cluster) {
+    byte[] random = new byte[24];
+    RANDOM.nextBytes(random);
+    byte[] password = Base64.getEncoder().encode(random);
+    WorkQueueManager.Settings settings = WorkQueueManager.Settings.local(headNodeRoot.resolve(cluster), cluster,
+        password);
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        return launcher.start(settings);
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking), (manager, e) -> new HeadNodeStarted(cluster, manager, password, e));
+  }
+
+  private void stop(String cluster, WorkQueueManager manager) {
+    ctx.pipeToSelf(CompletableFuture.runAsync(manager::stop, blocking),
+        (done, e) -> new HeadNodeStopped(cluster, manager.project(), e));
+  }
+
+  private void stopInBackground(WorkQueueManager manager) {
+    try {
+      CompletableFuture.runAsync(manager::stop, blocking);
+    } catch (RejectedExecutionException e) {
+      // The system is going down: the manager ends when this JVM's end closes its stdin.
+      log.info("work queue manager {} left to end with this node", manager.project());
+    }
+  }
+
+  private Behavior<Message> onHeadNodeStarted(HeadNodeStarted s) {
+    HeadNodeRuntime r = headNodes.get(s.cluster());
+    boolean wanted = r != null && r.starting() && r.headNode() != null
+        && r.headNode().state() != HeadNodeTransitions.State.TERMINATED;
+    if (s.failure() != null) {
+      String why = InfoEntities.unwrap(s.failure()).getMessage();
+      log.warn("virtual cluster {}: head node not started: {}", s.cluster(), why);
+      if (r != null) {
+        headNodes.put(s.cluster(), wanted ? r.startFailed(why) : r.startFailed(why).stopped());
+      }
+    } else if (!wanted) {
+      // Finished, relaunched or deleted while it started: it must not keep running.
+      log.info("virtual cluster {}: head node started after it was given up; stopping it", s.cluster());
+      stop(s.cluster(), s.manager());
+      if (r != null) {
+        headNodes.put(s.cluster(), r.startFailed(null).stopRequested());
+      }
+    } else {
+      log.info("virtual cluster {}: head node (Work Queue manager {}) on {}:{}", s.cluster(), s.cluster(),
+          s.manager().host(), s.manager().port());
+      headNodes.put(s.cluster(), r.started(s.manager(), s.password()));
+    }
+    evaluate(s.cluster());
+    return Behaviors.same();
+  }
+
+  private Behavior<Message> onHeadNodeStopped(HeadNodeStopped s) {
+    if (s.failure() != null) {
+      log.warn("virtual cluster {}: head node {} did not stop cleanly: {}", s.cluster(), s.project(),
+          InfoEntities.unwrap(s.failure()).getMessage());
+    }
+    HeadNodeRuntime r = headNodes.get(s.cluster());
+    if (r != null) {
+      headNodes.put(s.cluster(), r.stopped());
+      evaluate(s.cluster());
+    }
+    return Behaviors.same();
   }
 
   private void everyCluster() {
@@ -183,20 +388,22 @@ public final class VirtualClusterLifecycle {
     if (!evaluations.start(cluster)) {
       return;
     }
-    HeadNodeRuntime runtime = headNodes.computeIfAbsent(cluster, k -> new HeadNodeRuntime());
-    ctx.pipeToSelf(step(cluster, runtime), (ok, e) -> new Evaluated(cluster, e));
+    observer.started(cluster);
+    HeadNodeRuntime runtime = headNodes.getOrDefault(cluster, HeadNodeRuntime.NONE);
+    ctx.pipeToSelf(step(cluster, runtime), (decision, e) -> new Evaluated(cluster, decision, e));
   }
 
-  // ---- one evaluation (off the actor thread: only `self`, `info`, `sharding` are used) ----------
+  // ---- one evaluation (off the actor thread: reads its runtime value, uses only `info`,
+  // `sharding` and `blocking`, and returns its decision to the actor) ------------------------------
 
   /** Everything an evaluation reads about a cluster. */
   private record View(InfoObject cluster, Optional<InfoObject> project, Map<String, InfoObject> users,
       Map<String, InfoObject> allocations, Map<String, InfoObject> resources, Map<String, InfoObject> nodeinfo,
-      List<InfoObject> nodesets, Map<String, InfoObject> environments, Map<String, Counts> queues) {}
+      List<InfoObject> nodesets, Map<String, InfoObject> environments, List<StatusSummary.QueueStatus> queues) {}
 
-  private CompletionStage<Void> step(String name, HeadNodeRuntime runtime) {
+  private CompletionStage<Decision> step(String name, HeadNodeRuntime runtime) {
     return info.find(InfoKind.VIRTUAL_CLUSTER, name).thenCompose(found -> found.isEmpty()
-        ? CompletableFuture.completedFuture(null)
+        ? CompletableFuture.<Decision>completedFuture(null)
         : load(found.get()).thenCompose(view -> decide(view, runtime)));
   }
 
@@ -231,7 +438,7 @@ public final class VirtualClusterLifecycle {
     });
   }
 
-  private CompletionStage<Void> decide(View v, HeadNodeRuntime runtime) {
+  private CompletionStage<Decision> decide(View v, HeadNodeRuntime runtime) {
     InfoObject c = v.cluster();
     String name = c.name();
     Instant now = Instant.now();
@@ -256,23 +463,47 @@ public final class VirtualClusterLifecycle {
     List<String> allocations = texts(InfoKind.VIRTUAL_CLUSTER.value(c, "allocations"));
 
     // The head node: advance its lifecycle with what can be observed now.
-    if (runtime.headNode == null && state == State.INITIALIZING) {
-      runtime.headNode = apply(name, runtime, HeadNodeTransitions.create(now), v, now);
-    } else if (runtime.headNode != null) {
+    HeadNode head = runtime.headNode();
+    boolean boot = false;
+    boolean destroy = false;
+    if (head == null && state == State.INITIALIZING) {
+      Step step = HeadNodeTransitions.create(now);
+      head = step.headNode();
+      if (isGeneric(v)) {
+        // Nothing to run: booted at once.
+        head = next(head, new HeadNodeTransitions.BootStarted(), now);
+      } else {
+        boot = step.effects().contains(HeadNodeTransitions.Effect.BOOT);
+      }
+    } else if (head != null) {
       boolean finished = state == State.CLEANUP || state == State.TERMINATED;
-      Step step = HeadNodeTransitions.next(runtime.headNode, finished ? new HeadNodeTransitions.ClusterFinished()
-          : runtime.manager != null || isGeneric(v) ? new HeadNodeTransitions.Contacted(now)
-          : new HeadNodeTransitions.Tick(), now, HeadNodeTransitions.Settings.VC3_DEFAULTS);
-      runtime.headNode = apply(name, runtime, step, v, now);
+      HeadNodeTransitions.Observation seen = finished ? new HeadNodeTransitions.ClusterFinished()
+          : head.state() == HeadNodeTransitions.State.NEW && runtime.manager() != null
+              ? new HeadNodeTransitions.BootStarted()
+          : head.state() == HeadNodeTransitions.State.NEW && runtime.bootFailure() != null
+              ? new HeadNodeTransitions.BootFailed(runtime.bootFailure())
+          : runtime.manager() != null || isGeneric(v) ? new HeadNodeTransitions.Contacted(now)
+          : new HeadNodeTransitions.Tick();
+      Step step = HeadNodeTransitions.next(head, seen, now, HeadNodeTransitions.Settings.VC3_DEFAULTS);
+      head = step.headNode();
+      if (step.effects().contains(HeadNodeTransitions.Effect.START_CONFIGURE)) {
+        // A local manager needs no configuring: it runs once it listens.
+        head = next(head, new HeadNodeTransitions.ConfigureSucceeded(), now);
+      }
+      destroy = step.effects().contains(HeadNodeTransitions.Effect.DESTROY);
     }
-    if (runtime.headNode != null && runtime.headNode.state() != HeadNodeTransitions.State.TERMINATED) {
-      in = in.withHeadNode(runtime.headNode.state(), runtime.headNode.reason());
+    // A head node whose manager still runs (or is stopping) is not gone yet: cleanup waits for it.
+    boolean headGone = head == null
+        || head.state() == HeadNodeTransitions.State.TERMINATED && !destroy && !runtime.managerAround();
+    if (!headGone) {
+      in = in.withHeadNode(head.state(), head.reason());
     }
-    if (state.generatesQueues()) {
-      int running = v.queues().values().stream().mapToInt(Counts::running).sum();
-      int idle = v.queues().values().stream().mapToInt(q -> q.idle() + q.held()).sum();
-      int requested = state.finishing() ? 0 : policyNodesets.stream().mapToInt(StaticBalancedPolicy.Nodeset::nodeNumber).sum();
-      in = in.withWorkers(running, idle, requested);
+    // The state machine reads the summary's sums over nodesets, as VC3's read its statusinfo.
+    Optional<VirtualClusterTransitions.WorkerCounts> workerCounts =
+        StatusSummary.workers(StatusSummary.summarize(policyNodesets, v.queues(), state));
+    if (state.generatesQueues() && workerCounts.isPresent()) {
+      VirtualClusterTransitions.WorkerCounts w = workerCounts.get();
+      in = in.withWorkers(w.running(), w.idle(), w.requested());
     }
     Outcome out = VirtualClusterTransitions.next(in);
 
@@ -282,31 +513,46 @@ public final class VirtualClusterLifecycle {
     if (out.actionConsumed()) {
       changes.put("action", out.action().map(a -> a.name().toLowerCase(Locale.ROOT)).orElse("new"));
     }
+    // What users read: the counts per queue (statusraw) and per nodeset (statusinfo), none while
+    // the cluster initializes.
+    Optional<Map<String, StatusSummary.NodesetStatus>> summary =
+        StatusSummary.summarize(policyNodesets, v.queues(), out.state());
+    changes.put("statusinfo", summary.map(VirtualClusterLifecycle::statusInfo).orElse(null));
+    changes.put("statusraw", summary.isPresent() ? statusRaw(v.queues()) : null);
     if (out.state() == State.INITIALIZING && InfoKind.VIRTUAL_CLUSTER.text(c, "headnode") == null) {
       changes.put("headnode", VirtualClusterTransitions.headNodeName(name));
     }
+    HeadNode recorded = head;
+    boolean headMoved = head == null ? runtime.headNode() != null
+        : runtime.headNode() == null || head.state() != runtime.headNode().state();
     if (out.state() == State.NEW && state != State.NEW) {
       // Relaunched: a new head node next time round.
-      runtime.headNode = null;
+      head = null;
     }
     if (out.state() != state) {
       log.info("virtual cluster {}: {} -> {} ({})", name, state.vc3Name(), out.state().vc3Name(), out.reason());
     }
-    CompletionStage<?> stored = info.systemUpdate(InfoKind.VIRTUAL_CLUSTER, name, changes, null);
+    CompletionStage<?> stored = recordHeadNode(name, runtime, recorded, destroy, v)
+        .thenCompose(x -> info.systemUpdate(InfoKind.VIRTUAL_CLUSTER, name, changes, null));
     if (out.state().generatesQueues() || state.generatesQueues()) {
       State sizing = out.state().generatesQueues() ? out.state() : State.TERMINATING;
-      List<StaticBalancedPolicy.QueueTarget> targets = "demand".equals(InfoKind.VIRTUAL_CLUSTER.text(c, "policy"))
-          && runtime.manager != null
-          ? demandTargets(policyNodesets, allocations, sizing, runtime.manager)
-          : StaticBalancedPolicy.targets(policyNodesets, allocations, sizing);
-      stored = stored.thenCompose(x -> configureQueues(v, runtime, workers, targets));
+      WorkQueueManager manager = runtime.manager();
+      boolean demand = "demand".equals(InfoKind.VIRTUAL_CLUSTER.text(c, "policy")) && manager != null;
+      stored = stored.thenCompose(x -> demand
+              // The manager's status is a file read: on the blocking executor.
+              ? CompletableFuture.supplyAsync(() -> demandTargets(policyNodesets, allocations, sizing, manager),
+                  blocking)
+              : CompletableFuture.completedFuture(StaticBalancedPolicy.targets(policyNodesets, allocations, sizing)))
+          .thenCompose(targets -> configureQueues(v, runtime, workers, targets));
     }
-    return stored.thenAccept(x -> {
-      if (out.state() != state) {
-        // A state reached may be processed further at once (VC3's chained handlers).
-        self.tell(new Evaluate(name));
-      }
-    });
+    // A state reached may be processed further at once (VC3's chained handlers), as may a head
+    // node that moved on.
+    Decision decision = new Decision(head, boot, destroy, out.state() != state || headMoved);
+    return stored.thenApply(x -> decision);
+  }
+
+  private static HeadNode next(HeadNode h, HeadNodeTransitions.Observation seen, Instant now) {
+    return HeadNodeTransitions.next(h, seen, now, HeadNodeTransitions.Settings.VC3_DEFAULTS).headNode();
   }
 
   /** The demand policy's targets from what the head node's manager reports now. */
@@ -357,7 +603,7 @@ public final class VirtualClusterLifecycle {
     String killorder = InfoKind.NODESET.text(nodeset, "app_killorder");
     PilotBootstrap.Payload payload;
     if ("workqueue".equals(appType)) {
-      WorkQueueManager manager = runtime.manager;
+      WorkQueueManager manager = runtime.manager();
       if (manager == null) {
         // No head node (yet, or any more): no worker can be pointed anywhere, so the queue keeps
         // none; its pilot command is never run with a target of 0.
@@ -370,7 +616,7 @@ public final class VirtualClusterLifecycle {
       int disk = nodeinfo(v, resource).map(n -> InfoKind.NODEINFO.value(n, "storage_mb").asInt(1024)).orElse(1024);
       JsonNode linger = InfoKind.NODESET.value(nodeset, "app_lingertime");
       payload = new PilotBootstrap.WorkQueueWorker(manager.host(), manager.port(), manager.project(),
-          Optional.empty(), runtime.password, cores, memory * cores, disk,
+          Optional.empty(), runtime.password(), cores, memory * cores, disk,
           linger.isNull() ? OptionalInt.empty() : OptionalInt.of(linger.asInt()));
     } else {
       payload = new PilotBootstrap.Generic();
@@ -429,69 +675,38 @@ public final class VirtualClusterLifecycle {
   }
 
   /**
-   * Carries out a head-node step's effects on this node and records the head node in its nodeset
-   * ({@code headnode-for-<cluster>}), whose state the cluster's transitions read.
+   * Records the head node in its nodeset ({@code headnode-for-<cluster>}), as VC3 shows it; a
+   * terminated head node's record goes once its manager has stopped.
    */
-  private HeadNode apply(String cluster, HeadNodeRuntime runtime, Step step, View v, Instant now) {
-    HeadNode h = step.headNode();
-    for (HeadNodeTransitions.Effect effect : step.effects()) {
-      switch (effect) {
-        case BOOT -> {
-          if (isGeneric(v)) {
-            h = HeadNodeTransitions.next(h, new HeadNodeTransitions.BootStarted(), now,
-                HeadNodeTransitions.Settings.VC3_DEFAULTS).headNode();
-            break;
-          }
-          try {
-            byte[] password = new byte[24];
-            RANDOM.nextBytes(password);
-            runtime.password = Base64.getEncoder().encode(password);
-            runtime.manager = WorkQueueManager.start(WorkQueueManager.Settings.local(
-                headNodeRoot.resolve(cluster), cluster, runtime.password));
-            log.info("virtual cluster {}: head node (Work Queue manager {}) on {}:{}", cluster, cluster,
-                runtime.manager.host(), runtime.manager.port());
-            h = HeadNodeTransitions.next(h, new HeadNodeTransitions.BootStarted(), now,
-                HeadNodeTransitions.Settings.VC3_DEFAULTS).headNode();
-          } catch (Exception e) {
-            h = HeadNodeTransitions.next(h, new HeadNodeTransitions.BootFailed(e.getMessage()), now,
-                HeadNodeTransitions.Settings.VC3_DEFAULTS).headNode();
-          }
-        }
-        case START_CONFIGURE -> h = HeadNodeTransitions.next(h, new HeadNodeTransitions.ConfigureSucceeded(), now,
-            HeadNodeTransitions.Settings.VC3_DEFAULTS).headNode();
-        case DESTROY -> {
-          if (runtime.manager != null) {
-            runtime.manager.close();
-            runtime.manager = null;
-          }
-        }
-        default -> { }
-      }
-    }
-    recordHeadNode(cluster, runtime, h, v);
-    return h;
-  }
-
-  private void recordHeadNode(String cluster, HeadNodeRuntime runtime, HeadNode h, View v) {
+  private CompletionStage<?> recordHeadNode(String cluster, HeadNodeRuntime runtime, HeadNode h, boolean destroy,
+      View v) {
     String name = VirtualClusterTransitions.headNodeName(cluster);
-    if (h.state() == HeadNodeTransitions.State.TERMINATED) {
-      info.find(InfoKind.NODESET, name).thenAccept(found -> found.ifPresent(n ->
-          info.delete(InfoKind.NODESET, name, null, InfoEntities.SYSTEM)));
-      return;
+    if (h == null) {
+      return CompletableFuture.completedFuture(null);
     }
     Map<String, Object> attributes = new LinkedHashMap<>();
     attributes.put("state", h.state().vc3Name());
     attributes.put("state_reason", h.reason());
+    if (h.state() == HeadNodeTransitions.State.TERMINATED) {
+      if (destroy || runtime.managerAround()) {
+        return info.find(InfoKind.NODESET, name).thenCompose(found -> found.isPresent()
+            ? info.systemUpdate(InfoKind.NODESET, name, attributes, null)
+            : CompletableFuture.completedFuture(null));
+      }
+      return info.find(InfoKind.NODESET, name).thenCompose(found -> found.isPresent()
+          ? info.delete(InfoKind.NODESET, name, null, InfoEntities.SYSTEM)
+          : CompletableFuture.completedFuture(null));
+    }
     attributes.put("app_role", "head-node");
     attributes.put("node_number", 1);
     String appType = v.nodesets().isEmpty() ? "generic" : InfoKind.NODESET.text(v.nodesets().get(0), "app_type");
     attributes.put("app_type", appType == null ? "generic" : appType);
-    if (runtime.manager != null) {
-      attributes.put("app_host", runtime.manager.host());
-      attributes.put("app_port", runtime.manager.port());
-      attributes.put("app_sectoken", new String(runtime.password));
+    if (runtime.manager() != null) {
+      attributes.put("app_host", runtime.manager().host());
+      attributes.put("app_port", runtime.manager().port());
+      attributes.put("app_sectoken", new String(runtime.password(), StandardCharsets.US_ASCII));
     }
-    info.find(InfoKind.NODESET, name).thenCompose(found -> found.isPresent()
+    return info.find(InfoKind.NODESET, name).thenCompose(found -> found.isPresent()
         ? info.systemUpdate(InfoKind.NODESET, name, attributes, null)
         : info.systemCreate(InfoKind.NODESET, name, attributes));
   }
@@ -521,22 +736,63 @@ public final class VirtualClusterLifecycle {
     });
   }
 
-  private CompletableFuture<Map<String, Counts>> counts(String cluster, List<InfoObject> nodesets,
+  /**
+   * What every queue of the cluster reports now. Held pilots count as idle, as APF's batch-status
+   * mapping counts them pending; the queues report no errors (VC3's monitor never filled them).
+   */
+  private CompletableFuture<List<StatusSummary.QueueStatus>> counts(String cluster, List<InfoObject> nodesets,
       Set<String> allocations) {
     Map<String, CompletableFuture<Counts>> asks = new LinkedHashMap<>();
+    Map<String, String> nodesetOf = new LinkedHashMap<>();
     for (InfoObject n : nodesets) {
       for (String a : allocations) {
         String queue = cluster + "." + n.name() + "." + a;
+        nodesetOf.put(queue, n.name());
         asks.put(queue, sharding.entityRefFor(PilotQueueProtocol.ENTITY_KEY, queue)
             .<Counts>askWithStatus(org.vacuum.protocol.pilot.PilotQueueProtocol.GetCounts::new, ASK)
             .toCompletableFuture());
       }
     }
     return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new)).thenApply(x -> {
-      Map<String, Counts> all = new LinkedHashMap<>();
-      asks.forEach((q, f) -> all.put(q, f.join()));
+      List<StatusSummary.QueueStatus> all = new ArrayList<>();
+      asks.forEach((q, f) -> {
+        Counts counts = f.join();
+        all.add(new StatusSummary.QueueStatus(STATUS_FACTORY, nodesetOf.get(q), q, counts.running(),
+            counts.idle() + counts.held(), 0));
+      });
       return all;
     });
+  }
+
+  /** {@code statusinfo}: per nodeset, VC3's {@code running, idle, error, node_number, requested}. */
+  private static Map<String, Object> statusInfo(Map<String, StatusSummary.NodesetStatus> summary) {
+    Map<String, Object> info = new LinkedHashMap<>();
+    summary.forEach((nodeset, s) -> {
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("running", s.running());
+      line.put("idle", s.idle());
+      line.put("error", s.error());
+      line.put("node_number", s.nodeNumber());
+      line.put("requested", s.requested());
+      info.put(nodeset, line);
+    });
+    return info;
+  }
+
+  /**
+   * {@code statusraw}: VC3's {@code factory → nodeset → queue → aggregated counters}; the one
+   * "factory" is this lifecycle's node, which runs every pilot queue.
+   */
+  private static Map<String, Object> statusRaw(List<StatusSummary.QueueStatus> queues) {
+    Map<String, Map<String, Map<String, Object>>> byNodeset = new LinkedHashMap<>();
+    for (StatusSummary.QueueStatus q : queues) {
+      Map<String, Object> aggregated = new LinkedHashMap<>();
+      aggregated.put("running", q.running());
+      aggregated.put("idle", q.idle());
+      byNodeset.computeIfAbsent(q.nodeset(), n -> new LinkedHashMap<>())
+          .put(q.queue(), Map.of("aggregated", aggregated));
+    }
+    return Map.of(STATUS_FACTORY, byNodeset);
   }
 
   private CompletableFuture<Optional<InfoObject>> find(InfoKind kind, String name) {
