@@ -227,7 +227,7 @@ public final class AllocationLifecycle {
   private void validate(InfoObject allocation, InfoObject resource, String method) {
     String name = allocation.name();
     if ("local".equalsIgnoreCase(method)) {
-      self.tell(new Validated(name, new SshValidator.Result(true, "local resource", null)));
+      self.tell(new Validated(name, SshValidator.Result.succeeded("local resource")));
       return;
     }
     String host = InfoKind.RESOURCE.text(resource, "accesshost");
@@ -235,7 +235,7 @@ public final class AllocationLifecycle {
     String user = InfoKind.ALLOCATION.text(allocation, "accountname");
     String privtoken = secrets.reveal(InfoKind.ALLOCATION.text(allocation, "privtoken"));
     if (host == null || user == null || privtoken == null) {
-      self.tell(new Validated(name, new SshValidator.Result(false, null,
+      self.tell(new Validated(name, SshValidator.Result.failed(
           (host == null ? "resource " + resource.name() + " has no accesshost" : user == null
               ? "allocation has no accountname" : "allocation has no private key") + ": nothing to log in with")));
       return;
@@ -244,13 +244,13 @@ public final class AllocationLifecycle {
     try {
       key = SshKeys.decodeToken("privtoken", privtoken);
     } catch (IllegalArgumentException e) {
-      self.tell(new Validated(name, new SshValidator.Result(false, null, e.getMessage())));
+      self.tell(new Validated(name, SshValidator.Result.failed(e.getMessage())));
       return;
     }
     log.info("allocation {}: validating as {} at {}:{}", name, user, host, port.isNull() ? DEFAULT_SSH_PORT : port);
     validator.validateAsync(host, port.isNull() ? DEFAULT_SSH_PORT : port.asInt(), user, key,
             SshValidator.DEFAULT_TIMEOUT, blocking)
         .whenComplete((r, e) -> self.tell(new Validated(name, e == null ? r
-            : new SshValidator.Result(false, null, InfoEntities.unwrap(e).toString()))));
+            : SshValidator.Result.failed(String.valueOf(InfoEntities.unwrap(e).getMessage())))));
   }
 }

@@ -33,11 +33,11 @@ public final class SshValidator {
       Objects.requireNonNull(reason, "reason");
     }
 
-    static Result succeeded(String output) {
+    public static Result succeeded(String output) {
       return new Result(true, output, "");
     }
 
-    static Result failed(String reason) {
+    public static Result failed(String reason) {
       return new Result(false, "", reason);
     }
   }
