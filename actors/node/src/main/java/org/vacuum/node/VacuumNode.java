@@ -93,7 +93,7 @@ public final class VacuumNode implements AutoCloseable {
     if (!Files.isWritable(settings.stateDir())) {
       throw new StartupException("state directory " + settings.stateDir() + " is not writable by this user");
     }
-    openPki(settings);
+
 
     ActorSystem<Void> system;
     try {
